@@ -1,0 +1,50 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+# With DATABASE_URL unset, an embedded PostgreSQL (pgserver) runs with its data under .data/.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PUBLIC_PORT ?= $(PORT)
+
+.PHONY: run test lint format bench messages makemessages migrate seed stop-db install
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+messages: install
+	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0
+
+makemessages: install
+	$(PY) manage.py makemessages --ignore=$(VENV) --ignore=.data -l fr -l de -l lb
+
+migrate: messages
+	$(PY) manage.py migrate_schemas --noinput -v 0
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: messages
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: migrate
+	$(PY) bench/tenant_create.py
+
+stop-db: install
+	$(PY) -m loyalty_saas.embedded_pg stop

@@ -1,0 +1,20 @@
+"""Test settings: the base settings with fast password hashing and in-process tasks."""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+# Argon2 is kept for production; tests hash many passwords and only need them to round-trip.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Test hosts: the platform and merchants live under "localhost" like in development.
+ALLOWED_HOSTS = [".localhost", "localhost", "testserver"]
+# Tasks run in-process unless a test starts a real worker against CELERY_BROKER_URL itself.
+CELERY_TASK_ALWAYS_EAGER = True
+TEST_CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+MEDIA_ROOT = BASE_DIR / ".data" / "test-media"  # noqa: F405
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# Static files straight from the source folders (no collectstatic in tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,16 @@
+"""URLs of the platform host (PLATFORM_DOMAIN)."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from merchants import views
+from merchants.admin import platform_admin_site
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("signup/", views.signup, name="signup"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", platform_admin_site.urls),
+]

@@ -1,0 +1,140 @@
+"""Create (or reuse) a demo merchant for development, demos, integration tests and benchmarks.
+
+SPEC §9. Passwords are random per checkout and kept in ``.data/seed-<slug>.json`` (never in the
+repository) so that running the command again prints the same working credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+from django_tenants.utils import schema_context
+
+from loyalty_saas.common.urls import absolute_url
+from merchants.models import Merchant
+from merchants.services import MerchantSignup, create_merchant
+from programs.models import Store
+from programs.services import create_store
+
+DEMO_STORES = [
+    {"name": "Main Street Café", "code": "main-street", "address": "1 Main Street, Luxembourg"},
+    {"name": "Harbour Bakery", "code": "harbour", "address": "12 Quai du Port, Luxembourg"},
+]
+PLATFORM_ADMIN_USER = "platform-admin"
+
+
+class Command(BaseCommand):
+    help = "Create or reuse the demo merchant and print its URLs and credentials."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--slug", default="demo")
+        parser.add_argument(
+            "--json", action="store_true", help="Print one JSON object on the last line"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        slug: str = options["slug"]
+        secrets_file = Path(settings.DATA_DIR) / f"seed-{slug}.json"
+        saved = _read(secrets_file)
+        owner = f"owner@{slug}.example"
+        owner_password = saved.get("admin_password") or _new_password()
+        platform_password = saved.get("platform_admin_password") or _new_password()
+
+        merchant = Merchant.objects.filter(schema_name=slug).first()
+        if merchant is None:
+            merchant = create_merchant(
+                signup=MerchantSignup(
+                    name=f"{slug.capitalize()} Coffee & Bakery",
+                    slug=slug,
+                    email=owner,
+                    password=owner_password,
+                )
+            )
+        _ensure_user(
+            schema="public",
+            username=PLATFORM_ADMIN_USER,
+            email=f"{PLATFORM_ADMIN_USER}@{settings.PLATFORM_DOMAIN}",
+            password=platform_password,
+        )
+        with schema_context(merchant.schema_name):
+            _ensure_user(
+                schema=merchant.schema_name, username=owner, email=owner, password=owner_password
+            )
+            stores = [
+                Store.objects.filter(code=spec["code"]).first() or create_store(**spec)
+                for spec in DEMO_STORES
+            ]
+
+        _write(
+            secrets_file,
+            {"admin_password": owner_password, "platform_admin_password": platform_password},
+        )
+        result = {
+            "host": merchant.primary_host,
+            "stores": [
+                {"code": store.code, "name": store.name, "program_id": None, "loyalty_type": None}
+                for store in stores
+            ],
+            "staff_pins": [],
+            "api_key": None,
+            "admin_user": owner,
+            "admin_password": owner_password,
+            "admin_url": absolute_url(merchant.primary_host, "/admin/"),
+            "platform_admin_user": PLATFORM_ADMIN_USER,
+            "platform_admin_password": platform_password,
+            "platform_url": absolute_url(settings.PLATFORM_DOMAIN, "/"),
+        }
+        self._print_summary(result)
+        if options["json"]:
+            self.stdout.write(json.dumps(result))
+
+    def _print_summary(self, result: dict[str, Any]) -> None:
+        lines = [
+            "",
+            "Demo merchant ready",
+            f"  Platform:        {result['platform_url']}  (sign-up: "
+            f"{result['platform_url']}signup/)",
+            f"  Platform admin:  {result['platform_url']}admin/  user "
+            f"{result['platform_admin_user']}  password {result['platform_admin_password']}",
+            f"  Merchant admin:  {result['admin_url']}  user {result['admin_user']}  "
+            f"password {result['admin_password']}",
+            "  Stores:          " + ", ".join(s["code"] for s in result["stores"]),
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
+
+
+def _ensure_user(*, schema: str, username: str, email: str, password: str) -> None:
+    with schema_context(schema):
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            user_model.objects.create_superuser(username=username, email=email, password=password)
+        elif not user.check_password(password):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+
+
+def _new_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def _read(path: Path) -> dict[str, str]:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _write(path: Path, data: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    path.chmod(0o600)

@@ -1,0 +1,58 @@
+"""Host routing: the platform on PLATFORM_DOMAIN, each merchant on its own host names.
+
+Everything after this middleware runs in the schema of the merchant the host belongs to. An
+unknown, invalid or deactivated host gets a plain 404 page: no schema is selected and no merchant
+data can be reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.template.loader import render_to_string
+from django.urls import set_urlconf
+from django_tenants.utils import remove_www
+
+from merchants.models import Domain
+
+
+class TenantHostMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        connection.set_schema_to_public()
+        try:
+            hostname = remove_www(request.get_host().split(":")[0].lower())
+        except DisallowedHost:
+            return self._not_found(request)
+
+        if hostname == settings.PLATFORM_DOMAIN:
+            request.tenant = None  # type: ignore[attr-defined]
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
+            set_urlconf(request.urlconf)  # type: ignore[attr-defined]
+            return self.get_response(request)
+
+        domain = (
+            Domain.objects.select_related("tenant")
+            .filter(domain=hostname, tenant__is_active=True)
+            .first()
+        )
+        if domain is None:
+            return self._not_found(request)
+        tenant = domain.tenant
+        tenant.domain_url = hostname
+        request.tenant = tenant  # type: ignore[attr-defined]
+        connection.set_tenant(tenant)
+        request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
+        set_urlconf(request.urlconf)  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+    @staticmethod
+    def _not_found(request: HttpRequest) -> HttpResponse:
+        # Rendered without a request context: nothing here may depend on a tenant or a session.
+        return HttpResponseNotFound(render_to_string("unknown_host.html"))

@@ -1,0 +1,1 @@
+# Staff PINs and their lockout arrive with the stamps and points engine (SPEC §2 StaffPin).
