@@ -32,7 +32,8 @@ class TenantHostMiddleware:
             return self._not_found(request)
 
         if hostname == settings.PLATFORM_DOMAIN:
-            request.tenant = None  # type: ignore[attr-defined]
+            # The FakeTenant django-tenants uses for "public" (its admin templates read it).
+            request.tenant = connection.tenant  # type: ignore[attr-defined]
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
             set_urlconf(request.urlconf)  # type: ignore[attr-defined]
             return self.get_response(request)
