@@ -32,8 +32,12 @@ seed: migrate
 run: seed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: messages
-	$(PY) -m pytest
+# The embedded server is left running by `make run` (`make stop-db` stops it); `make test` stops it
+# again when it was the one that started it.
+test: install
+	@if [ -z "$$DATABASE_URL" ] && ! $(PY) -m loyalty_saas.embedded_pg status >/dev/null; then \
+	  trap '$(PY) -m loyalty_saas.embedded_pg stop' EXIT; fi; \
+	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0 && $(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .

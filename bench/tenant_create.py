@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loyalty_saas.settings.base")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -39,17 +39,23 @@ def drop_bench_merchants() -> None:
     connection.set_schema_to_public()
     for merchant in Merchant.objects.filter(schema_name__startswith=PREFIX):
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP SCHEMA IF EXISTS {quote_schema_name(merchant.schema_name)} "
-                           "CASCADE")
+            cursor.execute(
+                f"DROP SCHEMA IF EXISTS {quote_schema_name(merchant.schema_name)} CASCADE"
+            )
         Domain.objects.filter(tenant=merchant).delete()
         Merchant.objects.filter(pk=merchant.pk).delete()
 
 
 def create(index: int) -> float:
     started = time.perf_counter()
-    create_merchant(signup=MerchantSignup(
-        name=f"Bench {index}", slug=f"{PREFIX}{index}", email=f"owner{index}@bench.example",
-        password="a bench passphrase 2026"))
+    create_merchant(
+        signup=MerchantSignup(
+            name=f"Bench {index}",
+            slug=f"{PREFIX}{index}",
+            email=f"owner{index}@bench.example",
+            password="a bench passphrase 2026",
+        )
+    )
     return time.perf_counter() - started
 
 
@@ -64,10 +70,12 @@ def main() -> None:
     try:
         create(0)  # warm-up: imports, clone function, connection
         timings = sorted(create(i) for i in range(1, options.create + 1))
-        print(f"merchant creation over {len(timings)} runs: "
-              f"median {statistics.median(timings) * 1000:.0f} ms, "
-              f"p90 {timings[int(len(timings) * 0.9) - 1] * 1000:.0f} ms, "
-              f"max {timings[-1] * 1000:.0f} ms")
+        print(
+            f"merchant creation over {len(timings)} runs: "
+            f"median {statistics.median(timings) * 1000:.0f} ms, "
+            f"p90 {timings[int(len(timings) * 0.9) - 1] * 1000:.0f} ms, "
+            f"max {timings[-1] * 1000:.0f} ms"
+        )
 
         existing = Merchant.objects.filter(schema_name__startswith=PREFIX).count()
         started = time.perf_counter()
@@ -75,14 +83,18 @@ def main() -> None:
             create(1000 + i)
         fill = time.perf_counter() - started
         total = Merchant.objects.count()
-        print(f"created {options.schemas - existing} more merchants in {fill:.1f} s "
-              f"({total} merchants in the database)")
+        print(
+            f"created {options.schemas - existing} more merchants in {fill:.1f} s "
+            f"({total} merchants in the database)"
+        )
 
         started = time.perf_counter()
         call_command("migrate_schemas", interactive=False, verbosity=0)
         elapsed = time.perf_counter() - started
-        print(f"migrate_schemas across {total} merchant schemas (+ public, template): "
-              f"{elapsed:.1f} s ({elapsed / total * 1000:.0f} ms per schema, nothing to apply)")
+        print(
+            f"migrate_schemas across {total} merchant schemas (+ public, template): "
+            f"{elapsed:.1f} s ({elapsed / total * 1000:.0f} ms per schema, nothing to apply)"
+        )
     finally:
         drop_bench_merchants()
 

@@ -41,7 +41,11 @@ class Customer(TimeStampedModel):
         ordering = ["-created_at"]
         constraints = [
             # One customer per e-mail within a merchant, whatever the capitalisation.
-            models.UniqueConstraint(Lower("email"), name="customer_email_unique_ci"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="customer_email_unique_ci",
+                violation_error_message=_("A customer with this e-mail address already exists."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(total_spent_cents__gte=0),
                 name="customer_total_spent_non_negative",

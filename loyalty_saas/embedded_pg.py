@@ -58,25 +58,37 @@ def _ensure_database(host: str, port: str) -> None:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
 
 
-def stop(data_dir: Path) -> bool:
-    """Stop the embedded server if it runs; return whether it did."""
+def is_running(data_dir: Path) -> bool:
+    """Whether the embedded server runs, without starting it."""
     _quiet_pgserver()
-    import pgserver
     from pgserver.utils import PostmasterInfo
 
     pgdata = data_dir / "pg"
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
-    if info is None or not info.is_running():
+    return info is not None and info.is_running()
+
+
+def stop(data_dir: Path) -> bool:
+    """Stop the embedded server if it runs; return whether it did."""
+    _quiet_pgserver()
+    import pgserver
+
+    if not is_running(data_dir):
         return False
+    pgdata = data_dir / "pg"
     user = "pgserver" if os.geteuid() == 0 else None
     pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     return True
 
 
-if __name__ == "__main__":  # python -m loyalty_saas.embedded_pg start|stop|url
+if __name__ == "__main__":  # python -m loyalty_saas.embedded_pg start|stop|status|url
     base = Path(__file__).resolve().parent.parent / ".data"
     command = sys.argv[1] if len(sys.argv) > 1 else "start"
-    if command == "stop":
+    if command == "status":
+        running = is_running(base)
+        print("running" if running else "stopped")
+        sys.exit(0 if running else 1)
+    elif command == "stop":
         print(
             "embedded PostgreSQL stopped" if stop(base) else "embedded PostgreSQL was not running"
         )

@@ -15,6 +15,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
+from django.utils import translation
 from django_tenants.utils import remove_www
 
 from merchants.models import Domain
@@ -56,4 +57,6 @@ class TenantHostMiddleware:
     @staticmethod
     def _not_found(request: HttpRequest) -> HttpResponse:
         # Rendered without a request context: nothing here may depend on a tenant or a session.
-        return HttpResponseNotFound(render_to_string("unknown_host.html"))
+        # LocaleMiddleware has not run yet, so pick the language from the request here.
+        with translation.override(translation.get_language_from_request(request)):
+            return HttpResponseNotFound(render_to_string("unknown_host.html"))

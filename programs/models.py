@@ -7,7 +7,6 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from loyalty_saas.common.models import TimeStampedModel
@@ -33,6 +32,7 @@ class Store(TimeStampedModel):
     code = models.CharField(
         _("code"),
         max_length=40,
+        unique=True,
         validators=[store_code_validator],
         help_text=_("Short, URL-safe identifier used in enrollment links and QR codes."),
     )
@@ -51,7 +51,7 @@ class Store(TimeStampedModel):
         verbose_name_plural = _("stores")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("code"), name="store_code_unique_ci"),
+            # Lower-case only, so the plain unique index is also case-insensitive.
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[a-z0-9-]+$"), name="store_code_url_safe"
             ),

@@ -11,8 +11,9 @@ from merchants.tasks import probe_schema_task
 pytestmark = pytest.mark.django_db
 
 
-def test_a_task_runs_in_the_schema_it_was_queued_from(merchant: Merchant,
-                                                      other_merchant: Merchant) -> None:
+def test_a_task_runs_in_the_schema_it_was_queued_from(
+    merchant: Merchant, other_merchant: Merchant
+) -> None:
     with schema_context(other_merchant.schema_name):
         result = probe_schema_task.delay().get()
     assert result == {"schema": "beta", "search_path": ["beta", "public"]}

@@ -13,17 +13,21 @@ from tenant_schemas_celery.app import CeleryApp
 
 from merchants.models import Merchant
 
-pytestmark = pytest.mark.skipif(not settings.TEST_CELERY_BROKER_URL,
-                                reason="CELERY_BROKER_URL is not set")
+pytestmark = pytest.mark.skipif(
+    not settings.TEST_CELERY_BROKER_URL, reason="CELERY_BROKER_URL is not set"
+)
 
 
 @pytest.fixture
 def broker_app() -> CeleryApp:
     app = CeleryApp("loyalty_saas_broker_test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.update(broker_url=settings.TEST_CELERY_BROKER_URL,
-                    result_backend=settings.TEST_CELERY_BROKER_URL,
-                    task_always_eager=False, task_default_queue="loyalty-test")
+    app.conf.update(
+        broker_url=settings.TEST_CELERY_BROKER_URL,
+        result_backend=settings.TEST_CELERY_BROKER_URL,
+        task_always_eager=False,
+        task_default_queue="loyalty-test",
+    )
     app.autodiscover_tasks(force=True)
     return app
 
@@ -38,5 +42,7 @@ def test_a_real_worker_runs_the_task_in_the_merchant_schema(
         result = async_result.get(timeout=30)
 
     assert async_result.backend.__class__.__name__ == "RedisBackend"
-    assert result == {"schema": committed_merchant.schema_name,
-                      "search_path": [committed_merchant.schema_name, "public"]}
+    assert result == {
+        "schema": committed_merchant.schema_name,
+        "search_path": [committed_merchant.schema_name, "public"],
+    }

@@ -24,15 +24,29 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"DATABASE_URL", "SECRET_KEY", "SECRET_KEY_FILE", "DEBUG"}}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, text=True,
-                          capture_output=True, env={**clean, **env}, timeout=120)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "SECRET_KEY_FILE", "DEBUG"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        env={**clean, **env},
+        timeout=120,
+    )
 
 
 def test_production_passes_check_deploy_without_warnings() -> None:
-    result = _manage("check", "--deploy", "--fail-level", "WARNING",
-                     env={**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(64)})
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(64)},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
@@ -46,9 +60,12 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
 def test_a_secret_can_come_from_a_file(tmp_path: Path) -> None:
     key = secrets.token_urlsafe(64)
     (tmp_path / "secret_key").write_text(key + "\n")
-    result = _manage("shell", "-c", "from django.conf import settings; "
-                     "print(settings.SECRET_KEY == %r, settings.DEBUG)" % key,
-                     env={**PRODUCTION_ENV, "SECRET_KEY_FILE": str(tmp_path / "secret_key")})
+    result = _manage(
+        "shell",
+        "-c",
+        f"from django.conf import settings; print(settings.SECRET_KEY == {key!r}, settings.DEBUG)",
+        env={**PRODUCTION_ENV, "SECRET_KEY_FILE": str(tmp_path / "secret_key")},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "True False"
 

@@ -243,7 +243,7 @@ SPECTACULAR_SETTINGS = {
 # --- Celery
 # Without a broker, tasks run in-process right after they are queued (development default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
-# Results are only read by operational checks (celery_probe); Redis keeps them when it is the broker.
+# Results are only read by operational checks (celery_probe); kept in Redis when it is the broker.
 CELERY_RESULT_BACKEND = env.str(
     "CELERY_RESULT_BACKEND",
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "",

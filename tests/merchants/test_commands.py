@@ -30,16 +30,26 @@ def test_seed_demo_prints_working_credentials_as_json_on_its_last_line() -> None
 
     assert seeded["host"] == "demo.localhost"
     assert [store["code"] for store in seeded["stores"]] == ["main-street", "harbour"]
-    assert set(seeded) >= {"host", "stores", "staff_pins", "api_key", "admin_user",
-                           "admin_password"}
+    assert set(seeded) >= {
+        "host",
+        "stores",
+        "staff_pins",
+        "api_key",
+        "admin_user",
+        "admin_password",
+    }
     merchant = Merchant.objects.get(schema_name="demo")
     owner = client_for(merchant)
-    response = owner.post("/admin/login/?next=/admin/", {
-        "username": seeded["admin_user"], "password": seeded["admin_password"]})
+    response = owner.post(
+        "/admin/login/?next=/admin/",
+        {"username": seeded["admin_user"], "password": seeded["admin_password"]},
+    )
     assert response.status_code == 302
     platform = client_for(None)
-    response = platform.post("/admin/login/?next=/admin/", {
-        "username": seeded["platform_admin_user"], "password": seeded["platform_admin_password"]})
+    response = platform.post(
+        "/admin/login/?next=/admin/",
+        {"username": seeded["platform_admin_user"], "password": seeded["platform_admin_password"]},
+    )
     assert response.status_code == 302
     assert "Merchants" in platform.get("/admin/").content.decode()
 
@@ -57,8 +67,19 @@ def test_seed_demo_takes_another_slug() -> None:
 
 def test_create_merchant_command() -> None:
     out = io.StringIO()
-    call_command("create_merchant", "--name", "Corner Shop", "--slug", "corner", "--email",
-                 "me@corner.example", "--password", PASSWORD, "--json", stdout=out)
+    call_command(
+        "create_merchant",
+        "--name",
+        "Corner Shop",
+        "--slug",
+        "corner",
+        "--email",
+        "me@corner.example",
+        "--password",
+        PASSWORD,
+        "--json",
+        stdout=out,
+    )
     printed = json.loads(out.getvalue().strip().splitlines()[-1])
     assert printed["host"] == "corner.localhost"
     assert printed["admin_url"].startswith("http://corner.localhost")
@@ -67,5 +88,14 @@ def test_create_merchant_command() -> None:
 
 def test_create_merchant_command_reports_bad_input() -> None:
     with pytest.raises(CommandError, match="reserved"):
-        call_command("create_merchant", "--name", "X", "--slug", "admin", "--email",
-                     "me@x.example", "--password", PASSWORD)
+        call_command(
+            "create_merchant",
+            "--name",
+            "X",
+            "--slug",
+            "admin",
+            "--email",
+            "me@x.example",
+            "--password",
+            PASSWORD,
+        )
