@@ -26,24 +26,20 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django_tenants.utils import quote_schema_name  # noqa: E402
 
-from merchants.models import Domain, Merchant  # noqa: E402
-from merchants.services import MerchantSignup, create_merchant  # noqa: E402
+from merchants.models import Merchant  # noqa: E402
+from merchants.services import (  # noqa: E402
+    MerchantSignup,
+    create_merchant,
+    purge_merchant,
+)
 
 PREFIX = "bench-"
 
 
 def drop_bench_merchants() -> None:
-    connection.set_schema_to_public()
     for merchant in Merchant.objects.filter(schema_name__startswith=PREFIX):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"DROP SCHEMA IF EXISTS {quote_schema_name(merchant.schema_name)} CASCADE"
-            )
-        Domain.objects.filter(tenant=merchant).delete()
-        Merchant.objects.filter(pk=merchant.pk).delete()
+        purge_merchant(merchant=merchant)
 
 
 def create(index: int) -> float:

@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context
+from django_tenants.utils import quote_schema_name, schema_context
 
 from merchants.models import Domain, Merchant, slug_validator
 from merchants.schemas import clone_template_into, ensure_template_current
@@ -105,3 +105,16 @@ def create_merchant(*, signup: MerchantSignup) -> Merchant:
             ) from error
         raise
     return merchant
+
+
+def purge_merchant(*, merchant: Merchant) -> None:
+    """Delete a merchant for good: its schema with every customer, card and ledger row, its host
+    names and its row. Irreversible; for closing accounts, tests and benchmarks."""
+    with transaction.atomic():
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DROP SCHEMA IF EXISTS {quote_schema_name(merchant.schema_name)} CASCADE"
+            )
+        Domain.objects.filter(tenant=merchant).delete()
+        Merchant.objects.filter(pk=merchant.pk).delete()

@@ -16,10 +16,9 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.db import connection
 from django.test import Client
 from django.test.testcases import LiveServerThread
-from django_tenants.utils import quote_schema_name
 
-from merchants.models import Domain, Merchant
-from merchants.services import MerchantSignup, create_merchant
+from merchants.models import Merchant
+from merchants.services import MerchantSignup, create_merchant, purge_merchant
 
 PASSWORD = "a sturdy test passphrase 42"
 
@@ -80,12 +79,7 @@ def committed_db(django_db_setup: None, django_db_blocker: pytest.FixtureDef) ->
         yield
         connection.set_schema_to_public()
         for merchant in Merchant.objects.exclude(pk__in=before):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"DROP SCHEMA IF EXISTS {quote_schema_name(merchant.schema_name)} CASCADE"
-                )
-            Domain.objects.filter(tenant=merchant).delete()
-            Merchant.objects.filter(pk=merchant.pk).delete()
+            purge_merchant(merchant=merchant)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from loyalty_saas.common.urls import absolute_url
 from merchants.models import Domain, Merchant
-from merchants.services import MerchantSignup, create_merchant
+from merchants.services import MerchantSignup, create_merchant, purge_merchant
 from tests.conftest import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +139,16 @@ def test_stale_template_is_migrated_before_cloning() -> None:
         from programs.models import Store
 
         assert Store.objects.count() == 0
+
+
+def test_purging_a_merchant_removes_its_schema_host_and_row_only(
+    merchant: Merchant, other_merchant: Merchant
+) -> None:
+    purge_merchant(merchant=merchant)
+
+    assert not schema_exists("alpha")
+    assert not Merchant.objects.filter(schema_name="alpha").exists()
+    assert not Domain.objects.filter(domain="alpha.localhost").exists()
+    assert schema_exists("beta")
+    assert client_for(merchant).get("/").status_code == 404
+    assert client_for(other_merchant).get("/healthz").status_code == 200
