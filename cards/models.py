@@ -1,12 +1,15 @@
-"""Customers of a merchant. Cards and the ledger arrive with the programmes issue."""
+"""Customers, their cards and the append-only ledger of every operation on a card."""
 
 from __future__ import annotations
+
+import secrets
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from cards.numbers import format_card_number, new_card_number
 from loyalty_saas.common.models import TimeStampedModel
 
 
@@ -55,3 +58,147 @@ class Customer(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Stored lower-case so exact lookups agree with the case-insensitive unique index.
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def _public_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits
+
+
+def _serial_number() -> str:
+    return secrets.token_hex(16)  # 128 random bits
+
+
+def _auth_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class LoyaltyCard(TimeStampedModel):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="cards", verbose_name=_("customer")
+    )
+    program = models.ForeignKey(
+        "programs.LoyaltyProgram",
+        on_delete=models.PROTECT,
+        related_name="cards",
+        verbose_name=_("programme"),
+    )
+    store = models.ForeignKey(
+        "programs.Store", on_delete=models.PROTECT, related_name="cards", verbose_name=_("store")
+    )
+    card_number = models.CharField(
+        _("card number"), max_length=20, unique=True, default=new_card_number, editable=False
+    )
+    qr_code_data = models.CharField(_("QR code data"), max_length=64, editable=False)
+    public_token = models.CharField(
+        max_length=64, unique=True, default=_public_token, editable=False
+    )
+    # Stamps
+    stamp_count = models.PositiveIntegerField(_("stamps"), default=0)
+    total_stamps_earned = models.PositiveIntegerField(_("stamps earned"), default=0)
+    stamps_redeemed = models.PositiveIntegerField(_("stamps redeemed"), default=0)
+    # Points
+    points_balance = models.BigIntegerField(_("points"), default=0)
+    total_points_earned = models.BigIntegerField(_("points earned"), default=0)
+    points_redeemed = models.BigIntegerField(_("points redeemed"), default=0)
+    # Wallets
+    google_object_id = models.CharField(max_length=200, blank=True, editable=False)
+    apple_serial_number = models.CharField(
+        max_length=64, unique=True, default=_serial_number, editable=False
+    )
+    apple_auth_token = models.CharField(max_length=64, default=_auth_token, editable=False)
+    # Activity
+    last_stamp_at = models.DateTimeField(_("last stamp"), null=True, blank=True)
+    last_points_at = models.DateTimeField(_("last points"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("loyalty card")
+        verbose_name_plural = _("loyalty cards")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "program"], name="card_one_per_program"),
+            models.CheckConstraint(
+                condition=models.Q(points_balance__gte=0), name="card_points_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_points_earned__gte=0, points_redeemed__gte=0),
+                name="card_points_totals_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(card_number__regex=r"^[0-9]+$"), name="card_number_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return format_card_number(self.card_number)
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.qr_code_data:
+            self.qr_code_data = self.card_number
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def formatted_number(self) -> str:
+        return format_card_number(self.card_number)
+
+
+class TransactionType(models.TextChoices):
+    STAMP_EARNED = "stamp_earned", _("Stamp earned")
+    STAMP_REDEEMED = "stamp_redeemed", _("Stamps redeemed")
+    POINTS_EARNED = "points_earned", _("Points earned")
+    POINTS_REDEEMED = "points_redeemed", _("Points redeemed")
+    POINTS_EXPIRED = "points_expired", _("Points expired")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+
+
+class TransactionSource(models.TextChoices):
+    API = "api", _("API")
+    STAFF_PAGE = "staff_page", _("Staff terminal")
+    ADMIN = "admin", _("Back office")
+    SYSTEM = "system", _("System")
+
+
+class LoyaltyTransaction(models.Model):
+    """One operation on a card. Append-only: rows are never updated or deleted; a correction is a
+    new ``adjustment`` row. For every card, its counters equal the sums of its rows' deltas."""
+
+    card = models.ForeignKey(
+        LoyaltyCard, on_delete=models.PROTECT, related_name="transactions", verbose_name=_("card")
+    )
+    store = models.ForeignKey(
+        "programs.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
+    )
+    transaction_type = models.CharField(_("type"), max_length=20, choices=TransactionType.choices)
+    stamps_delta = models.IntegerField(_("stamps"), default=0)
+    points_delta = models.BigIntegerField(_("points"), default=0)
+    stamps_after = models.PositiveIntegerField(_("stamps after"), default=0)
+    points_after = models.BigIntegerField(_("points after"), default=0)
+    purchase_amount_cents = models.BigIntegerField(_("purchase (cents)"), null=True, blank=True)
+    reward_id = models.CharField(_("reward ID"), max_length=40, blank=True)
+    reward_description = models.CharField(_("reward"), max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=TransactionSource.choices)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=400, blank=True)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["card", "-created_at"], name="txn_card_recent_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(points_after__gte=0), name="txn_points_after_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_transaction_type_display()} #{self.pk}"

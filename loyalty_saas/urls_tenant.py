@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from django.urls import include, path
 from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from cards import views as card_views
+from cards.api.urls import public_urlpatterns as card_public_api
+from cards.api.urls import vendor_urlpatterns as card_vendor_api
 from loyalty_saas.common.admin import backoffice_site
 from merchants.views import healthz
+from programs.api.urls import vendor_urlpatterns as program_vendor_api
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="merchant_home.html"), name="merchant_home"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", backoffice_site.urls),
+    path("join/<str:store_code>/", card_views.join, name="join"),
+    path("c/<str:token>/", card_views.card_page, name="card-page"),
+    path("c/<str:token>/qr.svg", card_views.card_qr, name="card-qr"),
+    path("api/v1/loyalty/", include(card_public_api)),
+    path("api/v1/vendor/loyalty/", include(card_vendor_api + program_vendor_api)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

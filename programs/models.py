@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from loyalty_saas.common.models import TimeStampedModel
@@ -59,3 +61,177 @@ class Store(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LoyaltyType(models.TextChoices):
+    STAMPS = "stamps", _("Stamps")
+    POINTS = "points", _("Points")
+    HYBRID = "hybrid", _("Stamps and points")
+
+
+card_color_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Use a colour like #1A73E8."), code="invalid_color"
+)
+
+
+def program_logo_path(instance: LoyaltyProgram, filename: str) -> str:
+    return f"logos/program-{instance.store_id}-{filename}"
+
+
+class LoyaltyProgram(TimeStampedModel):
+    """The loyalty rules of one store: stamps, points or both, with anti-fraud limits."""
+
+    store = models.OneToOneField(
+        Store, on_delete=models.PROTECT, related_name="program", verbose_name=_("store")
+    )
+    loyalty_type = models.CharField(
+        _("type"), max_length=10, choices=LoyaltyType.choices, default=LoyaltyType.STAMPS
+    )
+    # Stamps
+    stamps_target = models.PositiveSmallIntegerField(
+        _("stamps for a reward"), null=True, blank=True, default=10
+    )
+    stamps_reward_description = models.CharField(_("stamp reward"), max_length=200, blank=True)
+    # Points
+    points_per_euro = models.DecimalField(
+        _("points per euro"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    points_rewards = models.JSONField(
+        _("points rewards"),
+        default=list,
+        blank=True,
+        help_text=_("Rewards customers can buy with points."),
+    )
+    points_expiration_days = models.PositiveIntegerField(
+        _("points expire after (days without activity)"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for points that never expire."),
+    )
+    # Anti-fraud
+    cooldown_minutes = models.PositiveSmallIntegerField(_("minutes between two stamps"), default=15)
+    max_daily_stamps = models.PositiveSmallIntegerField(_("stamps per card per day"), default=5)
+    require_staff_pin = models.BooleanField(_("staff PIN required"), default=True)
+    # Branding
+    card_name = models.CharField(_("card name"), max_length=100)
+    card_color = models.CharField(
+        _("card colour"), max_length=7, default="#0B5CAD", validators=[card_color_validator]
+    )
+    logo = models.ImageField(_("logo"), upload_to=program_logo_path, blank=True)
+    logo_url = models.URLField(_("logo URL"), blank=True)
+    # Wallets (empty: the platform's identifiers)
+    google_issuer_id = models.CharField(_("Google Wallet issuer ID"), max_length=64, blank=True)
+    apple_pass_type_id = models.CharField(_("Apple pass type ID"), max_length=128, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("loyalty programme")
+        verbose_name_plural = _("loyalty programmes")
+        ordering = ["store__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cooldown_minutes__lte=1440), name="program_cooldown_max_day"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_daily_stamps__gte=1, max_daily_stamps__lte=100),
+                name="program_daily_stamps_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stamps_target__isnull=True)
+                | models.Q(stamps_target__gte=1, stamps_target__lte=100),
+                name="program_stamps_target_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(points_per_euro__isnull=True) | models.Q(points_per_euro__gt=0),
+                name="program_points_per_euro_positive",
+            ),
+            # Stamp programmes need a target, points programmes a rate; hybrid needs both.
+            models.CheckConstraint(
+                condition=models.Q(loyalty_type="points") | models.Q(stamps_target__isnull=False),
+                name="program_stamps_need_target",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(loyalty_type="stamps") | models.Q(points_per_euro__isnull=False),
+                name="program_points_need_rate",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(card_color__regex=r"^#[0-9a-fA-F]{6}$"),
+                name="program_card_color_hex",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_name} ({self.store.name})"
+
+    @property
+    def has_stamps(self) -> bool:
+        return self.loyalty_type in (LoyaltyType.STAMPS, LoyaltyType.HYBRID)
+
+    @property
+    def has_points(self) -> bool:
+        return self.loyalty_type in (LoyaltyType.POINTS, LoyaltyType.HYBRID)
+
+    def reward(self, reward_id: str) -> dict | None:
+        return next((r for r in self.points_rewards if r.get("id") == reward_id), None)
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        if self.has_stamps and not self.stamps_target:
+            errors["stamps_target"] = [
+                ValidationError(
+                    _("A stamp card needs the number of stamps for a reward."), code="required"
+                )
+            ]
+        if self.has_points and not self.points_per_euro:
+            errors["points_per_euro"] = [
+                ValidationError(
+                    _("A points card needs how many points a euro earns."), code="required"
+                )
+            ]
+        try:
+            self.points_rewards = normalise_rewards(self.points_rewards)
+        except ValidationError as error:
+            errors["points_rewards"] = error.error_list
+        if errors:
+            raise ValidationError(errors)
+
+
+def normalise_rewards(rewards: object) -> list[dict]:
+    """Check a points reward list and return it as ``[{id, name, points_cost}]``."""
+    if rewards in (None, ""):
+        return []
+    if not isinstance(rewards, list):
+        raise ValidationError(_("Rewards must be a list."), code="invalid")
+    cleaned: list[dict] = []
+    seen: set[str] = set()
+    for position, reward in enumerate(rewards, start=1):
+        if not isinstance(reward, dict):
+            raise ValidationError(
+                _("Reward %(n)s is not valid."), code="invalid", params={"n": position}
+            )
+        name = str(reward.get("name") or "").strip()
+        reward_id = str(reward.get("id") or "").strip() or slugify(name)
+        cost = reward.get("points_cost")
+        if not name:
+            raise ValidationError(
+                _("Reward %(n)s needs a name."), code="invalid", params={"n": position}
+            )
+        if isinstance(cost, bool) or not isinstance(cost, int) or cost < 1:
+            raise ValidationError(
+                _("Reward “%(name)s” needs a whole number of points above zero."),
+                code="invalid",
+                params={"name": name},
+            )
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", reward_id):
+            raise ValidationError(
+                _("Reward “%(name)s” needs an ID of lower-case letters, digits and hyphens."),
+                code="invalid",
+                params={"name": name},
+            )
+        if reward_id in seen:
+            raise ValidationError(
+                _("Two rewards share the ID “%(id)s”."), code="invalid", params={"id": reward_id}
+            )
+        seen.add(reward_id)
+        cleaned.append({"id": reward_id, "name": name, "points_cost": cost})
+    return cleaned

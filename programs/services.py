@@ -1,10 +1,32 @@
-"""Writes on stores (and, from the programmes issue on, loyalty programmes)."""
+"""Writes on stores and loyalty programmes."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from typing import Any
 
-from programs.models import Store
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from loyalty_saas.common.errors import Conflict
+from programs.models import LoyaltyProgram, Store
+
+PROGRAM_FIELDS = (
+    "loyalty_type",
+    "stamps_target",
+    "stamps_reward_description",
+    "points_per_euro",
+    "points_rewards",
+    "points_expiration_days",
+    "cooldown_minutes",
+    "max_daily_stamps",
+    "require_staff_pin",
+    "card_name",
+    "card_color",
+    "logo_url",
+    "google_issuer_id",
+    "apple_pass_type_id",
+    "is_active",
+)
 
 
 @transaction.atomic
@@ -27,3 +49,41 @@ def create_store(
     store.full_clean()
     store.save()
     return store
+
+
+class ProgramExists(Conflict):
+    default_code = "program_exists"
+    default_message = _("This store already has a loyalty programme.")
+
+
+@transaction.atomic
+def create_program(*, store: Store, **fields: Any) -> LoyaltyProgram:
+    """Create the store's programme (one per store); ValidationError on bad values."""
+    unknown = set(fields) - set(PROGRAM_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown programme fields: {sorted(unknown)}")
+    fields.setdefault("card_name", store.name)
+    program = LoyaltyProgram(store=store, **fields)
+    if LoyaltyProgram.objects.filter(store=store).exists():
+        raise ProgramExists()
+    program.full_clean()
+    try:
+        with transaction.atomic():
+            program.save()
+    except IntegrityError as error:  # a concurrent create for the same store won
+        raise ProgramExists() from error
+    return program
+
+
+@transaction.atomic
+def update_program(*, program: LoyaltyProgram, **fields: Any) -> LoyaltyProgram:
+    """Change some of a programme's settings; ValidationError on bad values."""
+    unknown = set(fields) - set(PROGRAM_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown programme fields: {sorted(unknown)}")
+    program = LoyaltyProgram.objects.select_for_update().get(pk=program.pk)
+    for name, value in fields.items():
+        setattr(program, name, value)
+    program.full_clean()
+    program.save()
+    return program

@@ -1,1 +1,72 @@
-# Staff PINs and their lockout arrive with the stamps and points engine (SPEC §2 StaffPin).
+"""Credentials that act on a merchant's cards: API keys now, staff PINs with the engine."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from loyalty_saas.common.models import TimeStampedModel
+
+
+class ApiScope(models.TextChoices):
+    READ = "read", _("Read cards, programmes and transactions")
+    WRITE = "write", _("Enrol, add stamps and points, redeem, manage PINs and programmes")
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(TimeStampedModel):
+    """A tenant-scoped token for Wizamart and POS systems.
+
+    The key is ``lk_<prefix>_<secret>``; only the prefix (to find the row and show humans) and a
+    SHA-256 of the secret are stored. The secret has 256 random bits, so a fast hash is enough:
+    there is nothing to brute-force that a slow hash would protect.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    store = models.ForeignKey(
+        "programs.Store",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="api_keys",
+        verbose_name=_("only for store"),
+        help_text=_("Leave empty for a key that works for every store."),
+    )
+    scopes = ArrayField(
+        models.CharField(max_length=10, choices=ApiScope.choices),
+        verbose_name=_("scopes"),
+        default=list,
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scopes__contained_by=["read", "write"]),
+                name="api_key_known_scopes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (lk_{self.prefix}_…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None and self.revoked_at <= timezone.now()
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes

@@ -10,15 +10,22 @@ Two modes:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.testcases import LiveServerThread
+from django_tenants.utils import schema_context
 
 from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant, purge_merchant
+from programs.models import LoyaltyProgram, Store
+from programs.services import create_program, create_store
+from staff.services import create_api_key
 
 PASSWORD = "a sturdy test passphrase 42"
 
@@ -27,6 +34,12 @@ PASSWORD = "a sturdy test passphrase 42"
 def _back_to_public_schema() -> Iterator[None]:
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Throttle counters and cached entries are keyed by schema name, which tests reuse.
+    cache.clear()
 
 
 def _make(
@@ -103,3 +116,75 @@ def live_server_url(django_db_setup: None, django_db_blocker: pytest.FixtureDef)
             raise thread.error
         yield f"http://localhost:{thread.port}"
         thread.terminate()
+
+
+@dataclass
+class Loyalty:
+    """A merchant set up like a real one: a stamps store, a points store and API keys."""
+
+    merchant: Merchant
+    stamps_store: Store
+    points_store: Store
+    stamps_program: LoyaltyProgram
+    points_program: LoyaltyProgram
+    key: str  # read and write, every store
+    read_key: str  # read only
+    stamps_store_key: str  # read and write, the stamps store only
+
+    def api(self, key: str | None = None, **headers: str) -> Client:
+        """A client on the merchant's host sending ``Authorization: Bearer <key>``."""
+        extra = {"HTTP_AUTHORIZATION": f"Bearer {key or self.key}"}
+        extra.update({f"HTTP_{name.upper().replace('-', '_')}": v for name, v in headers.items()})
+        return client_for(self.merchant, **extra)
+
+
+def build_loyalty(merchant: Merchant) -> Loyalty:
+    with schema_context(merchant.schema_name):
+        stamps_store = create_store(name="Main Street", code="main")
+        points_store = create_store(name="Bakery", code="bakery")
+        stamps_program = create_program(
+            store=stamps_store,
+            loyalty_type="stamps",
+            card_name="Coffee Card",
+            stamps_target=10,
+            stamps_reward_description="A free coffee",
+        )
+        points_program = create_program(
+            store=points_store,
+            loyalty_type="points",
+            card_name="Bakery Points",
+            points_per_euro=Decimal("1.50"),
+            points_rewards=[
+                {"id": "cake", "name": "A cake", "points_cost": 50},
+                {"id": "tart", "name": "A tart", "points_cost": 120},
+            ],
+        )
+        _k, key = create_api_key(name="Wizamart", scopes=["read", "write"])
+        _k, read_key = create_api_key(name="Reports", scopes=["read"])
+        _k, store_key = create_api_key(name="Till 1", scopes=["read", "write"], store=stamps_store)
+    connection.set_schema_to_public()
+    return Loyalty(
+        merchant,
+        stamps_store,
+        points_store,
+        stamps_program,
+        points_program,
+        key,
+        read_key,
+        store_key,
+    )
+
+
+@pytest.fixture
+def loyalty(merchant: Merchant) -> Loyalty:
+    return build_loyalty(merchant)
+
+
+@pytest.fixture
+def other_loyalty(other_merchant: Merchant) -> Loyalty:
+    return build_loyalty(other_merchant)
+
+
+@pytest.fixture
+def committed_loyalty(committed_merchant: Merchant) -> Loyalty:
+    return build_loyalty(committed_merchant)

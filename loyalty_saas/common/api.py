@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -30,6 +32,8 @@ _DRF_CODES = {
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = validation_error_response(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -51,3 +55,38 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body["retry_after"] = int(exc.wait)
     response.data = body
     return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every API error (SPEC §4); some codes add fields such as ``retry_after``."""
+
+    detail = serializers.CharField(help_text="A human message, in the request's language.")
+    code = serializers.CharField(help_text="A stable machine code, e.g. `not_found`.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Field errors, with code `invalid`.",
+    )
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI documentation of the error statuses an endpoint can answer."""
+    descriptions = {
+        400: "`invalid`: field errors under `errors`",
+        401: "`not_authenticated`: missing, unknown or revoked API key",
+        403: "`permission_denied`: the key lacks the scope",
+        404: "`not_found`",
+        409: "a business rule refused the operation (see `code`)",
+        429: "`throttled`, with `retry_after` seconds",
+    }
+    return {
+        status_code: OpenApiResponse(ErrorSerializer, description=descriptions[status_code])
+        for status_code in statuses
+    }
+
+
+def validation_error_response(error: DjangoValidationError) -> exceptions.ValidationError:
+    """A model or service ValidationError as the API's 400 ``invalid`` with field errors."""
+    if hasattr(error, "error_dict"):
+        return exceptions.ValidationError(error.message_dict)
+    return exceptions.ValidationError({"non_field_errors": error.messages})

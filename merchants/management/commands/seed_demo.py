@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import string
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +21,33 @@ from django_tenants.utils import schema_context
 from loyalty_saas.common.urls import absolute_url
 from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant
-from programs.models import Store
-from programs.services import create_store
+from programs.models import LoyaltyProgram, Store
+from programs.services import create_program, create_store
+from staff.services import authenticate_api_key, create_api_key
 
 DEMO_STORES = [
     {"name": "Main Street Café", "code": "main-street", "address": "1 Main Street, Luxembourg"},
     {"name": "Harbour Bakery", "code": "harbour", "address": "12 Quai du Port, Luxembourg"},
 ]
+DEMO_PROGRAMS = {
+    "main-street": {
+        "loyalty_type": "stamps",
+        "card_name": "Main Street Coffee Card",
+        "stamps_target": 10,
+        "stamps_reward_description": "A free coffee",
+        "cooldown_minutes": 15,
+        "max_daily_stamps": 5,
+        "card_color": "#6B3E26",
+    },
+    "harbour": {
+        "loyalty_type": "points",
+        "card_name": "Harbour Bakery Points",
+        "stamps_target": None,
+        "points_per_euro": Decimal("1"),
+        "card_color": "#0B5CAD",
+        "points_rewards": [{"id": "free-cake", "name": "A free cake", "points_cost": 50}],
+    },
+}
 PLATFORM_ADMIN_USER = "platform-admin"
 
 
@@ -71,19 +92,30 @@ class Command(BaseCommand):
                 Store.objects.filter(code=spec["code"]).first() or create_store(**spec)
                 for spec in DEMO_STORES
             ]
+            programs = [
+                LoyaltyProgram.objects.filter(store=store).first()
+                or create_program(store=store, **DEMO_PROGRAMS[store.code])
+                for store in stores
+            ]
+            api_key = saved.get("api_key")
+            if not api_key or authenticate_api_key(api_key) is None:
+                _key, api_key = create_api_key(name="Demo integration", scopes=["read", "write"])
 
         _write(
             secrets_file,
-            {"admin_password": owner_password, "platform_admin_password": platform_password},
+            {
+                "admin_password": owner_password,
+                "platform_admin_password": platform_password,
+                "api_key": api_key,
+            },
         )
         result = {
             "host": merchant.primary_host,
             "stores": [
-                {"code": store.code, "name": store.name, "program_id": None, "loyalty_type": None}
-                for store in stores
+                _store_json(store, program) for store, program in zip(stores, programs, strict=True)
             ],
             "staff_pins": [],
-            "api_key": None,
+            "api_key": api_key,
             "admin_user": owner,
             "admin_password": owner_password,
             "admin_url": absolute_url(merchant.primary_host, "/admin/"),
@@ -106,9 +138,27 @@ class Command(BaseCommand):
             f"  Merchant admin:  {result['admin_url']}  user {result['admin_user']}  "
             f"password {result['admin_password']}",
             "  Stores:          " + ", ".join(s["code"] for s in result["stores"]),
+            "  Join pages:      "
+            + ", ".join(
+                absolute_url(result["host"], f"/join/{s['code']}/") for s in result["stores"]
+            ),
+            f"  API key:         {result['api_key']}",
+            f"  API docs:        {absolute_url(result['host'], '/api/docs/')}",
             "",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def _store_json(store: Store, program: LoyaltyProgram) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "code": store.code,
+        "name": store.name,
+        "program_id": program.pk,
+        "loyalty_type": program.loyalty_type,
+    }
+    if program.points_rewards:
+        entry["reward_id"] = program.points_rewards[0]["id"]
+    return entry
 
 
 def _ensure_user(*, schema: str, username: str, email: str, password: str) -> None:

@@ -1,0 +1,31 @@
+"""Business-rule refusals of the cards engine, each with its stable code (SPEC §4)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from loyalty_saas.common.errors import ApplicationError, Conflict, NotFound
+
+
+class StoreNotFound(NotFound):
+    default_message = _("There is no store with this code.")
+
+
+class StoreInactive(Conflict):
+    default_code = "store_inactive"
+    default_message = _("This store does not take new members at the moment.")
+
+
+class ProgramInactive(Conflict):
+    default_code = "program_inactive"
+    default_message = _("This loyalty programme is not active.")
+
+
+class CardNotFound(NotFound):
+    default_message = _("There is no card with this number.")
+
+
+class InvalidCardNumber(ApplicationError):
+    status_code = 400
+    default_code = "invalid"
+    default_message = _("This card number is not valid: please check it for typing mistakes.")

@@ -1,0 +1,55 @@
+"""Reads on cards that carry rules: store restrictions of API keys, search, eager loading."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from cards.exceptions import CardNotFound, InvalidCardNumber
+from cards.models import LoyaltyCard, LoyaltyTransaction
+from cards.numbers import is_valid_card_number, normalise_card_number
+from programs.models import Store
+
+
+def card_queryset(*, store: Store | None = None) -> QuerySet[LoyaltyCard]:
+    """Cards visible to a caller restricted to ``store`` (None: every store)."""
+    qs = LoyaltyCard.objects.select_related("customer", "program", "program__store", "store")
+    if store is not None:
+        qs = qs.filter(program__store=store)
+    return qs
+
+
+def search_cards(
+    *,
+    store: Store | None = None,
+    query: str = "",
+    program_id: int | None = None,
+    store_code: str = "",
+) -> QuerySet[LoyaltyCard]:
+    qs = card_queryset(store=store)
+    query = query.strip()
+    if query:
+        digits = normalise_card_number(query)
+        condition = Q(customer__name__icontains=query) | Q(customer__email__icontains=query)
+        if digits.isdigit():
+            condition |= Q(card_number__startswith=digits)
+        qs = qs.filter(condition)
+    if program_id is not None:
+        qs = qs.filter(program_id=program_id)
+    if store_code:
+        qs = qs.filter(program__store__code=store_code.strip().lower())
+    return qs.order_by("-created_at", "-pk")
+
+
+def get_card(*, card_number: str, store: Store | None = None) -> LoyaltyCard:
+    """The card with this number; InvalidCardNumber for a typo, CardNotFound otherwise."""
+    number = normalise_card_number(card_number)
+    if not is_valid_card_number(number):
+        raise InvalidCardNumber(errors={"card_number": [str(InvalidCardNumber.default_message)]})
+    card = card_queryset(store=store).filter(card_number=number).first()
+    if card is None:
+        raise CardNotFound()
+    return card
+
+
+def recent_transactions(*, card: LoyaltyCard, limit: int = 10) -> list[LoyaltyTransaction]:
+    return list(card.transactions.select_related("store").order_by("-created_at", "-pk")[:limit])

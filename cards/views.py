@@ -1,0 +1,94 @@
+"""Customer pages: the enrollment form a store's QR code opens, and the card page."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cards.exceptions import ProgramInactive, StoreInactive, StoreNotFound
+from cards.forms import JoinForm
+from cards.links import apple_pass_url, google_save_url
+from cards.models import LoyaltyCard
+from cards.services import enroll_customer
+from loyalty_saas.common.qr import qr_svg
+from programs.models import LoyaltyProgram, Store
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, store_code: str) -> HttpResponse:
+    store = Store.objects.filter(code=store_code.strip().lower()).first()
+    if store is None:
+        raise Http404
+    program = LoyaltyProgram.objects.filter(store=store).first()
+    unavailable = not store.is_active or program is None or not program.is_active
+    form = JoinForm(request.POST or None, initial={"locale": translation.get_language()})
+    if request.method == "POST" and not unavailable and form.is_valid():
+        try:
+            enrollment = enroll_customer(store_code=store.code, **form.cleaned_data)
+        except (StoreNotFound, StoreInactive, ProgramInactive):
+            unavailable = True
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            return HttpResponseRedirect(f"/c/{enrollment.card.public_token}/")
+    status = 409 if unavailable else (400 if form.errors else 200)
+    return render(
+        request,
+        "cards/join.html",
+        {"store": store, "program": program, "form": form, "unavailable": unavailable},
+        status=status,
+    )
+
+
+def _card(token: str) -> LoyaltyCard:
+    card = (
+        LoyaltyCard.objects.select_related("customer", "program", "program__store")
+        .filter(public_token=token)
+        .first()
+    )
+    if card is None:
+        raise Http404
+    return card
+
+
+@require_GET
+def card_page(request: HttpRequest, token: str) -> HttpResponse:
+    card = _card(token)
+    program = card.program
+    context = {
+        "card": card,
+        "program": program,
+        "store": program.store,
+        "qr": qr_svg(card.qr_code_data, scale=6, title=card.formatted_number),
+        "apple_pass_url": apple_pass_url(card, request.tenant.domain_url),
+        "google_save_url": google_save_url(card, request.tenant.domain_url),
+    }
+    if program.has_stamps and program.stamps_target:
+        filled = min(card.stamp_count, program.stamps_target)
+        context["stamp_marks"] = [index < filled for index in range(program.stamps_target)]
+        context["rewards_ready"] = card.stamp_count // program.stamps_target
+    if program.has_points:
+        rewards = sorted(program.points_rewards, key=lambda reward: reward["points_cost"])
+        context["rewards"] = rewards
+        context["next_reward"] = next(
+            (r for r in rewards if r["points_cost"] > card.points_balance), None
+        )
+        if context["next_reward"]:
+            context["points_to_next"] = context["next_reward"]["points_cost"] - card.points_balance
+    response = render(request, "cards/card.html", context)
+    # A card page is personal: keep it out of shared caches and search engines.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def card_qr(request: HttpRequest, token: str) -> HttpResponse:
+    card = _card(token)
+    response = HttpResponse(qr_svg(card.qr_code_data), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -1,0 +1,91 @@
+"""Programme management for integrators: list, create, read, change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from loyalty_saas.common.api import error_responses
+from loyalty_saas.common.errors import NotFound
+from programs.api.serializers import ProgramCreateInput, ProgramOutput, ProgramUpdateInput
+from programs.models import Store
+from programs.selectors import program_queryset
+from programs.services import create_program, update_program
+from staff.api.authentication import VendorApiMixin
+
+
+def _rewards(fields: dict[str, Any]) -> dict[str, Any]:
+    if "points_rewards" in fields:
+        fields["points_rewards"] = [dict(reward) for reward in fields["points_rewards"]]
+    return fields
+
+
+class ProgramListCreateApi(VendorApiMixin, APIView):
+    @extend_schema(
+        operation_id="programs_list",
+        tags=["Programmes"],
+        responses={200: ProgramOutput(many=True), **error_responses(401, 403, 429)},
+        summary="List programmes",
+    )
+    def get(self, request: Request) -> Response:
+        programs = program_queryset(store=self.api_key().store)
+        return Response(ProgramOutput(programs, many=True).data)
+
+    @extend_schema(
+        operation_id="programs_create",
+        tags=["Programmes"],
+        request=ProgramCreateInput,
+        responses={201: ProgramOutput, **error_responses(400, 401, 403, 409, 429)},
+        summary="Create a store's programme",
+        description="One programme per store: a second answers 409 `program_exists`.",
+    )
+    def post(self, request: Request) -> Response:
+        data = ProgramCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = _rewards(dict(data.validated_data))
+        store_code = fields.pop("store_code").strip().lower()
+        restricted = self.api_key().store
+        store = Store.objects.filter(code=store_code).first()
+        if store is None or (restricted is not None and restricted != store):
+            raise exceptions.ValidationError(
+                {"store_code": [_("There is no store with this code.")]}
+            )
+        program = create_program(store=store, **fields)
+        return Response(ProgramOutput(program).data, status=status.HTTP_201_CREATED)
+
+
+class ProgramDetailApi(VendorApiMixin, APIView):
+    def _program(self, program_id: int):  # type: ignore[no-untyped-def]
+        program = program_queryset(store=self.api_key().store).filter(pk=program_id).first()
+        if program is None:
+            raise NotFound(_("There is no programme with this id."))
+        return program
+
+    @extend_schema(
+        operation_id="programs_retrieve",
+        tags=["Programmes"],
+        responses={200: ProgramOutput, **error_responses(401, 403, 404, 429)},
+        summary="A programme",
+    )
+    def get(self, request: Request, program_id: int) -> Response:
+        return Response(ProgramOutput(self._program(program_id)).data)
+
+    @extend_schema(
+        operation_id="programs_partial_update",
+        tags=["Programmes"],
+        request=ProgramUpdateInput,
+        responses={200: ProgramOutput, **error_responses(400, 401, 403, 404, 429)},
+        summary="Change a programme",
+    )
+    def patch(self, request: Request, program_id: int) -> Response:
+        program = self._program(program_id)
+        data = ProgramUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        program = update_program(program=program, **_rewards(dict(data.validated_data)))
+        return Response(ProgramOutput(program).data)

@@ -1,0 +1,46 @@
+"""Enrollment under 20 simultaneous identical requests over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+from django_tenants.utils import schema_context
+
+from cards.models import Customer, LoyaltyCard
+from tests.conftest import Loyalty
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_twenty_identical_enrollments_create_one_customer_and_one_card(
+    live_server_url: str, committed_loyalty: Loyalty
+) -> None:
+    port = live_server_url.rsplit(":", 1)[1]
+    # *.localhost resolves in browsers but not through every system resolver: send the Host.
+    url = f"http://127.0.0.1:{port}/api/v1/loyalty/enroll/main"
+    host = {"Host": f"{committed_loyalty.merchant.primary_host}:{port}"}
+    body = {"name": "Rush Hour", "email": "rush@example.com", "marketing_consent": False}
+    barrier = threading.Barrier(20)
+    responses: list[httpx.Response] = []
+    lock = threading.Lock()
+
+    def enroll() -> None:
+        with httpx.Client(timeout=30) as http:
+            barrier.wait()
+            response = http.post(url, json=body, headers=host)
+        with lock:
+            responses.append(response)
+
+    threads = [threading.Thread(target=enroll) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] * 19 + [201]
+    assert len({response.json()["card_number"] for response in responses}) == 1
+    with schema_context(committed_loyalty.merchant.schema_name):
+        assert Customer.objects.filter(email="rush@example.com").count() == 1
+        assert LoyaltyCard.objects.count() == 1
