@@ -115,6 +115,10 @@ class LoyaltyCard(TimeStampedModel):
     last_stamp_at = models.DateTimeField(_("last stamp"), null=True, blank=True)
     last_points_at = models.DateTimeField(_("last points"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # Stamps given on ``stamps_day`` (the store's local date): the daily limit is checked against
+    # this under the card's row lock, with no query over the ledger.
+    stamps_today = models.PositiveSmallIntegerField(default=0, editable=False)
+    stamps_day = models.DateField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -174,6 +178,14 @@ class LoyaltyTransaction(models.Model):
     store = models.ForeignKey(
         "programs.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
     )
+    staff_pin = models.ForeignKey(
+        "staff.StaffPin",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
     transaction_type = models.CharField(_("type"), max_length=20, choices=TransactionType.choices)
     stamps_delta = models.IntegerField(_("stamps"), default=0)
     points_delta = models.BigIntegerField(_("points"), default=0)
@@ -198,7 +210,33 @@ class LoyaltyTransaction(models.Model):
             models.CheckConstraint(
                 condition=models.Q(points_after__gte=0), name="txn_points_after_non_negative"
             ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="txn_idempotency_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_transaction_type_display()} #{self.pk}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a write sent with an ``Idempotency-Key``: a retry with the same key
+    gets it back (same status, same body) and writes nothing; the same key with another request
+    is refused. Written in the operation's own transaction, and unique on the key, so two
+    concurrent retries cannot both act."""
+
+    key = models.CharField(max_length=200, unique=True)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    card = models.ForeignKey(LoyaltyCard, on_delete=models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+
+    def __str__(self) -> str:
+        return self.key

@@ -53,3 +53,11 @@ def get_card(*, card_number: str, store: Store | None = None) -> LoyaltyCard:
 
 def recent_transactions(*, card: LoyaltyCard, limit: int = 10) -> list[LoyaltyTransaction]:
     return list(card.transactions.select_related("store").order_by("-created_at", "-pk")[:limit])
+
+
+def transaction_queryset(*, store: Store | None = None) -> QuerySet[LoyaltyTransaction]:
+    """Ledger rows visible to a caller restricted to ``store`` (None: every store)."""
+    qs = LoyaltyTransaction.objects.select_related("store", "card")
+    if store is not None:
+        qs = qs.filter(store=store)
+    return qs.order_by("-created_at", "-pk")

@@ -12,6 +12,7 @@ from cards.api.urls import vendor_urlpatterns as card_vendor_api
 from loyalty_saas.common.admin import backoffice_site
 from merchants.views import healthz
 from programs.api.urls import vendor_urlpatterns as program_vendor_api
+from staff.api.urls import vendor_urlpatterns as staff_vendor_api
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="merchant_home.html"), name="merchant_home"),
@@ -22,7 +23,9 @@ urlpatterns = [
     path("c/<str:token>/", card_views.card_page, name="card-page"),
     path("c/<str:token>/qr.svg", card_views.card_qr, name="card-qr"),
     path("api/v1/loyalty/", include(card_public_api)),
-    path("api/v1/vendor/loyalty/", include(card_vendor_api + program_vendor_api)),
+    path(
+        "api/v1/vendor/loyalty/", include(card_vendor_api + program_vendor_api + staff_vendor_api)
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -20,7 +20,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -41,9 +41,13 @@ def enrollment_url(request: HttpRequest, store: Store) -> str:
     )
 
 
-def _scalable(svg: str) -> str:
-    # segno writes a fixed width and height; a viewBox instead lets CSS size the code on paper.
-    return re.sub(r'width="(\d+)" height="(\d+)"', r'viewBox="0 0 \1 \2"', svg, count=1)
+def _inline_qr(data: str, *, scale: int, title: str, scalable: bool = False) -> SafeString:
+    svg = qr_svg(data, scale=scale, title=title)
+    if scalable:
+        # segno writes a fixed width and height; a viewBox instead lets CSS size it on paper.
+        svg = re.sub(r'width="(\d+)" height="(\d+)"', r'viewBox="0 0 \1 \2"', svg, count=1)
+    # Markup segno generated, with the title escaped: safe to inline in a page.
+    return mark_safe(svg)  # noqa: S308
 
 
 def _text_color_on(background: str) -> str:
@@ -75,15 +79,14 @@ class StoreAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "code", "is_active"]}),
         (_("Location"), {"fields": ["address", "timezone"]}),
     ]
-    readonly_fields = ["program_link", "enrollment_qr"]
+    readonly_fields = ["program_link"]
+    # Adds the QR code section and a "QR poster" button to the change page.
+    change_form_template = "admin/programs/store/change_form.html"
 
     def get_fieldsets(self, request: HttpRequest, obj: Store | None = None) -> list[Any]:
         fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is not None:  # a store being added has no code to link to yet
-            fieldsets += [
-                (_("Loyalty programme"), {"fields": ["program_link"]}),
-                (_("QR code for customers"), {"fields": ["enrollment_qr"]}),
-            ]
+        if obj is not None:  # a store being added has no programme yet
+            fieldsets += [(_("Loyalty programme"), {"fields": ["program_link"]})]
         return fieldsets
 
     def get_urls(self) -> list[URLPattern]:
@@ -98,7 +101,9 @@ class StoreAdmin(admin.ModelAdmin):
                 "<path:object_id>/qr.svg", wrap(self.qr_svg_view), name="{}_{}_qr_svg".format(*info)
             ),
             path(
-                "<path:object_id>/poster/", wrap(self.poster_view), name="{}_{}_poster".format(*info)
+                "<path:object_id>/poster/",
+                wrap(self.poster_view),
+                name="{}_{}_poster".format(*info),
             ),
             *super().get_urls(),
         ]
@@ -128,32 +133,27 @@ class StoreAdmin(admin.ModelAdmin):
             _("Set one up"),
         )
 
-    @admin.display(description=_("QR code"))
-    def enrollment_qr(self, obj: Store) -> str:
-        join_url = enrollment_url(self._request, obj) if hasattr(self, "_request") else ""
-        links = format_html_join(
-            " · ",
-            '<a href="{}"{}>{}</a>',
-            [
-                (self._url("poster", obj), mark_safe(' target="_blank"'), _("Printable A4 poster")),
-                (self._url("qr_png", obj), "", _("Download PNG")),
-                (self._url("qr_svg", obj), mark_safe(" download"), _("Download SVG")),
-            ],
-        )
-        preview = mark_safe(qr_svg(join_url, scale=3, title=obj.name)) if join_url else ""
-        return format_html(
-            '<div>{}</div><p>{} <a href="{}">{}</a></p><p class="qr-links">{}</p>',
-            preview,
-            _("Customers who scan it open:"),
-            join_url,
-            join_url,
-            links,
-        )
-
-    def render_change_form(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Readonly fields get no request; the QR code needs the host the merchant uses.
-        self._request = request
-        return super().render_change_form(request, *args, **kwargs)
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Store | None = None,
+    ) -> HttpResponse:
+        # The saved row: after a refused edit, ``obj`` carries the values that were refused.
+        saved = Store.objects.filter(pk=obj.pk).first() if obj is not None and not add else None
+        if saved is not None:
+            join_url = enrollment_url(request, saved)
+            context["enrollment"] = {
+                "url": join_url,
+                "qr": _inline_qr(join_url, scale=3, title=saved.name),
+                "poster_url": self._url("poster", saved),
+                "png_url": self._url("qr_png", saved),
+                "svg_url": self._url("qr_svg", saved),
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _store_for(self, request: HttpRequest, object_id: str) -> Store:
         if not self.has_view_permission(request):
@@ -193,7 +193,6 @@ class StoreAdmin(admin.ModelAdmin):
         if language not in languages:
             language = translation.get_language()
         context = {
-            **self.admin_site.each_context(request),
             "store": store,
             "program": program,
             "card_name": program.card_name if program else store.name,
@@ -202,14 +201,11 @@ class StoreAdmin(admin.ModelAdmin):
             "logo_src": (program.logo.url if program.logo else program.logo_url) if program else "",
             "join_url": join_url,
             "short_url": join_url.split("://", 1)[-1],
-            "qr": mark_safe(_scalable(qr_svg(join_url, scale=10, title=store.name))),
+            "qr": _inline_qr(join_url, scale=10, title=store.name, scalable=True),
             "png_url": self._url("qr_png", store),
             "svg_url": self._url("qr_svg", store),
-            "change_url": reverse(
-                f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_change",
-                args=[quote(store.pk)],
-            ),
-            "languages": [(code, languages[code]) for code in languages],
+            "change_url": self._url("change", store),
+            "languages": list(languages.items()),
             "poster_language": language,
             "unavailable": not store.is_active or program is None or not program.is_active,
         }
@@ -221,7 +217,7 @@ class ColorInput(forms.TextInput):
     input_type = "color"
 
     def format_value(self, value: Any) -> str | None:
-        # Browsers only accept (and submit) lower-case #rrggbb.
+        # What the browser will submit: it normalises the colour to lower case.
         value = super().format_value(value)
         return value.lower() if value else value
 
@@ -234,7 +230,7 @@ class RewardLinesField(forms.Field):
     """
 
     widget = forms.Textarea(attrs={"rows": 6, "cols": 60, "class": "vLargeTextField"})
-    line_pattern = re.compile(r"^(?P<cost>\d+)\s*[:=\-–—]?\s*(?P<name>\S.*)$")
+    line_pattern = re.compile(r"^(?P<cost>\d+)\s*[:=\-\u2013\u2014]?\s*(?P<name>\S.*)$")
     max_name_length = 200
 
     def __init__(self, **kwargs: Any) -> None:
@@ -270,8 +266,10 @@ class RewardLinesField(forms.Field):
             if match is None:
                 errors.append(
                     ValidationError(
-                        _("Line %(line)s: write the points first, then the reward, e.g. “50 Free "
-                          "coffee”."),
+                        _(
+                            "Line %(line)s: write the points first, then the reward, e.g. “50 Free "
+                            "coffee”."
+                        ),
                         code="invalid_line",
                         params={"line": number},
                     )
@@ -341,10 +339,14 @@ class LoyaltyProgramForm(forms.ModelForm):
             "A reward keeps its ID as long as its name stays the same."
         ),
     )
+    # A URL typed without a scheme is taken as https (Django 6's default, declared to say so).
+    logo_url = forms.URLField(
+        label=_("logo URL"), required=False, max_length=200, assume_scheme="https"
+    )
 
     class Meta:
         model = LoyaltyProgram
-        fields = "__all__"
+        fields = ["store", *PROGRAM_FIELDS, "logo"]
         widgets = {"card_color": ColorInput}
 
     max_logo_bytes = 2 * 1024 * 1024
@@ -352,6 +354,19 @@ class LoyaltyProgramForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["points_rewards"].existing = list(self.instance.points_rewards or [])
+        if isinstance(self.initial.get("card_color"), str):
+            # Compared with what the colour picker sends back, so "#0B5CAD" is no change.
+            self.initial["card_color"] = self.initial["card_color"].lower()
+        for field in self.fields.values():
+            if not field.required:
+                # A ModelForm swaps a model error for the form field's message of the same code:
+                # without this, the model's "A stamp card needs the number of stamps for a
+                # reward." (code "required") would show as a bare "This field is required.".
+                field.error_messages = {
+                    code: message
+                    for code, message in field.error_messages.items()
+                    if code != "required"
+                }
         # The database enforces these ranges too; checking them here gives a message a merchant
         # can act on instead of a constraint name.
         self._limit("stamps_target", 1, 100)
@@ -423,7 +438,7 @@ class LoyaltyProgramAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: LoyaltyProgram | None = None) -> Any:
         fieldsets = [(name, dict(options)) for name, options in super().get_fieldsets(request, obj)]
         if obj is not None and obj.points_rewards:
-            for name, options in fieldsets:
+            for _name, options in fieldsets:
                 if "points_rewards" in options["fields"]:
                     options["fields"] = [*options["fields"], "reward_ids"]
         return fieldsets
@@ -467,18 +482,21 @@ class LoyaltyProgramAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: LoyaltyProgram, form: BaseForm, change: bool
     ) -> None:
         data = form.cleaned_data
+        names = [name for name in PROGRAM_FIELDS if name in data and name != "logo"]
         # The form has validated everything against the model already; the service checks again
         # under its own transaction. A concurrent edit that makes the result invalid is rare
         # enough to surface as an error page rather than a form.
         if change:
-            fields = {name: data[name] for name in form.changed_data if name in PROGRAM_FIELDS}
-            program = update_program(program=obj, **fields)
+            changed = set(form.changed_data)
+            program = update_program(
+                program=obj, **{name: data[name] for name in names if name in changed}
+            )
         else:
-            fields = {name: data[name] for name in PROGRAM_FIELDS if name in data}
-            program = create_program(store=data["store"], **fields)
-        if "logo" in form.changed_data and "logo" not in PROGRAM_FIELDS:
-            # The services take no file yet: store the upload in the same transaction (the admin
-            # wraps the whole save in one).
+            program = create_program(store=data["store"], **{name: data[name] for name in names})
+        if "logo" in form.changed_data:
+            # The programme services take no file: the upload (or its removal, False) is stored
+            # here, in the transaction the admin wraps around the whole save. No rule depends
+            # on the logo.
             program.logo = data["logo"] or ""
             program.save(update_fields=["logo", "updated_at"])
         _adopt(obj, program)

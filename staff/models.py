@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
@@ -70,3 +72,40 @@ class ApiKey(TimeStampedModel):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+class StaffPin(TimeStampedModel):
+    """A cashier's PIN at one store. Only an Argon2id hash is kept (see staff.pins)."""
+
+    store = models.ForeignKey(
+        "programs.Store",
+        on_delete=models.PROTECT,
+        related_name="staff_pins",
+        verbose_name=_("store"),
+    )
+    name = models.CharField(_("staff member"), max_length=100)
+    pin_hash = models.CharField(max_length=200, editable=False)
+    failed_attempts = models.PositiveSmallIntegerField(
+        _("failed attempts"), default=0, editable=False
+    )
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("staff PIN")
+        verbose_name_plural = _("staff PINs")
+        ordering = ["store__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "name"],
+                condition=models.Q(is_active=True),
+                name="staff_pin_name_unique_per_store",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.store})"
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now

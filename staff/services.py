@@ -1,19 +1,26 @@
-"""Writes on credentials. Never imports ``cards``: the engine asks this app, not the reverse."""
+"""Writes on credentials: API keys and staff PINs (with their lockout).
+
+Never imports ``cards``: the engine asks this app to check a PIN, not the reverse."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from programs.models import Store
-from staff.models import ApiKey, ApiScope
+from staff.exceptions import PinInvalid, PinLocked
+from staff.models import ApiKey, ApiScope, StaffPin
+from staff.pins import hash_pin, pin_matches, pin_problem
 
 KEY_PREFIX = "lk_"
 # last_used_at is written at most this often per key: a busy POS must not turn every read into a
@@ -74,3 +81,118 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+# --- Staff PINs
+
+_PIN_MESSAGES = {
+    "format": gettext_lazy("A PIN is 4 to 6 digits."),
+    "repeated": gettext_lazy("Choose a PIN that is not the same digit repeated."),
+    "sequence": gettext_lazy("Choose a PIN that is not a run of consecutive digits."),
+    "taken": gettext_lazy("Another staff member of this store already uses this PIN."),
+}
+
+
+def _check_new_pin(*, store: Store, pin: str, exclude_id: int | None = None) -> None:
+    problem = pin_problem(pin)
+    if problem is None:
+        # Salted hashes cannot carry a unique index: compare with the store's other PINs, under
+        # the store row lock taken by the caller so two creations cannot race.
+        others = StaffPin.objects.filter(store=store, is_active=True).exclude(pk=exclude_id)
+        if any(pin_matches(other.pin_hash, pin) for other in others):
+            problem = "taken"
+    if problem:
+        raise ValidationError({"pin": ValidationError(_PIN_MESSAGES[problem], code=problem)})
+
+
+@transaction.atomic
+def create_staff_pin(*, store: Store, name: str, pin: str) -> StaffPin:
+    Store.objects.select_for_update().filter(pk=store.pk).first()
+    if not name.strip():
+        raise ValidationError({"name": _("Give the staff member a name.")})
+    if StaffPin.objects.filter(store=store, name=name.strip(), is_active=True).exists():
+        raise ValidationError({"name": _("This store already has a staff member with this name.")})
+    _check_new_pin(store=store, pin=pin)
+    return StaffPin.objects.create(store=store, name=name.strip(), pin_hash=hash_pin(pin))
+
+
+@transaction.atomic
+def update_staff_pin(
+    *,
+    staff_pin: StaffPin,
+    name: str | None = None,
+    pin: str | None = None,
+    is_active: bool | None = None,
+    unlock: bool = False,
+) -> StaffPin:
+    Store.objects.select_for_update().filter(pk=staff_pin.store_id).first()
+    staff_pin = StaffPin.objects.select_for_update().get(pk=staff_pin.pk)
+    if name is not None:
+        if not name.strip():
+            raise ValidationError({"name": _("Give the staff member a name.")})
+        staff_pin.name = name.strip()
+    if is_active is not None:
+        staff_pin.is_active = is_active
+    if pin is not None:
+        _check_new_pin(store=staff_pin.store, pin=pin, exclude_id=staff_pin.pk)
+        staff_pin.pin_hash = hash_pin(pin)
+    if unlock or pin is not None:
+        staff_pin.failed_attempts = 0
+        staff_pin.locked_until = None
+    if (
+        staff_pin.is_active
+        and StaffPin.objects.filter(
+            store_id=staff_pin.store_id, name=staff_pin.name, is_active=True
+        )
+        .exclude(pk=staff_pin.pk)
+        .exists()
+    ):
+        raise ValidationError({"name": _("This store already has a staff member with this name.")})
+    staff_pin.save()
+    return staff_pin
+
+
+def deactivate_staff_pin(*, staff_pin: StaffPin) -> StaffPin:
+    """PINs are never deleted: the ledger keeps pointing at who did what."""
+    return update_staff_pin(staff_pin=staff_pin, is_active=False)
+
+
+@dataclass(frozen=True)
+class PinCheck:
+    staff_pin: StaffPin | None
+    error: PinInvalid | PinLocked | None
+
+
+def verify_staff_pin(*, staff_pin_id: int, pin: str, store_id: int, now) -> PinCheck:  # type: ignore[no-untyped-def]
+    """Check a PIN for an operation at ``store_id``, counting failures toward the lockout.
+
+    Must run inside the caller's transaction: the PIN row is locked, so parallel guesses are
+    evaluated one at a time and none gets past the limit. A refusal is *returned*, not raised, so
+    that the caller commits the failure count before refusing the operation.
+    """
+    staff_pin = StaffPin.objects.select_for_update().filter(pk=staff_pin_id, is_active=True).first()
+    if staff_pin is None or staff_pin.store_id != store_id:
+        # Not evaluated (unknown, inactive or another store's PIN): nothing to count.
+        return PinCheck(None, PinInvalid())
+    if staff_pin.is_locked(now):
+        return PinCheck(None, PinLocked(locked_until=staff_pin.locked_until.isoformat()))
+    if not pin_matches(staff_pin.pin_hash, pin):
+        staff_pin.failed_attempts += 1
+        fields = ["failed_attempts"]
+        if staff_pin.failed_attempts >= settings.STAFF_PIN_MAX_ATTEMPTS:
+            staff_pin.locked_until = now + timedelta(minutes=settings.STAFF_PIN_LOCKOUT_MINUTES)
+            staff_pin.failed_attempts = 0
+            fields.append("locked_until")
+            staff_pin.save(update_fields=fields)
+            return PinCheck(None, PinLocked(locked_until=staff_pin.locked_until.isoformat()))
+        staff_pin.save(update_fields=fields)
+        return PinCheck(None, PinInvalid())
+    if staff_pin.failed_attempts or _stale(staff_pin.last_used_at, now):
+        staff_pin.failed_attempts = 0
+        staff_pin.last_used_at = now
+        staff_pin.save(update_fields=["failed_attempts", "last_used_at"])
+    return PinCheck(staff_pin, None)
+
+
+def _stale(moment, now) -> bool:  # type: ignore[no-untyped-def]
+    return moment is None or now - moment >= LAST_USED_PRECISION

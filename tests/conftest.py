@@ -25,9 +25,11 @@ from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant, purge_merchant
 from programs.models import LoyaltyProgram, Store
 from programs.services import create_program, create_store
-from staff.services import create_api_key
+from staff.services import create_api_key, create_staff_pin
 
 PASSWORD = "a sturdy test passphrase 42"
+STAMPS_PIN = "2580"
+POINTS_PIN = "1397"
 
 
 @pytest.fixture(autouse=True)
@@ -130,6 +132,8 @@ class Loyalty:
     key: str  # read and write, every store
     read_key: str  # read only
     stamps_store_key: str  # read and write, the stamps store only
+    stamps_pin_id: int  # "Alice" at the stamps store, PIN STAMPS_PIN
+    points_pin_id: int  # "Bob" at the points store, PIN POINTS_PIN
 
     def api(self, key: str | None = None, **headers: str) -> Client:
         """A client on the merchant's host sending ``Authorization: Bearer <key>``."""
@@ -162,6 +166,8 @@ def build_loyalty(merchant: Merchant) -> Loyalty:
         _k, key = create_api_key(name="Wizamart", scopes=["read", "write"])
         _k, read_key = create_api_key(name="Reports", scopes=["read"])
         _k, store_key = create_api_key(name="Till 1", scopes=["read", "write"], store=stamps_store)
+        alice = create_staff_pin(store=stamps_store, name="Alice", pin=STAMPS_PIN)
+        bob = create_staff_pin(store=points_store, name="Bob", pin=POINTS_PIN)
     connection.set_schema_to_public()
     return Loyalty(
         merchant,
@@ -172,6 +178,8 @@ def build_loyalty(merchant: Merchant) -> Loyalty:
         key,
         read_key,
         store_key,
+        alice.pk,
+        bob.pk,
     )
 
 

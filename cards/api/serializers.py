@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -47,6 +48,7 @@ class TransactionOutput(serializers.ModelSerializer):
             "reward_id",
             "reward_description",
             "store_code",
+            "staff_pin_id",
             "source",
             "notes",
             "created_at",
@@ -114,3 +116,42 @@ class EnrollInput(serializers.Serializer):
     locale = serializers.ChoiceField(
         choices=[code for code, _name in settings.LANGUAGES], required=False
     )
+
+
+class StaffInput(serializers.Serializer):
+    """Who acts: required when the programme requires a staff PIN."""
+
+    staff_pin_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    pin = serializers.RegexField(
+        r"^[0-9]{4,6}$",
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        error_messages={"invalid": _("A PIN is 4 to 6 digits.")},
+    )
+
+
+class StampInput(StaffInput):
+    card_number = serializers.CharField(max_length=32)
+    quantity = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PointsInput(StaffInput):
+    card_number = serializers.CharField(max_length=32)
+    purchase_amount_cents = serializers.IntegerField(min_value=1, max_value=100_000_000)
+    notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class StampRedeemInput(StaffInput):
+    card_number = serializers.CharField(max_length=32)
+
+
+class PointsRedeemInput(StaffInput):
+    card_number = serializers.CharField(max_length=32)
+    reward_id = serializers.CharField(max_length=40)
+
+
+class OperationOutput(serializers.Serializer):
+    transaction = TransactionOutput()
+    card = CardOutput()

@@ -11,4 +11,9 @@ public_urlpatterns = [
 vendor_urlpatterns = [
     path("cards", views.CardListApi.as_view(), name="api-cards"),
     path("cards/<str:card_number>", views.CardDetailApi.as_view(), name="api-card"),
+    path("stamp", views.StampCreateApi.as_view(), name="api-stamp"),
+    path("points", views.PointsCreateApi.as_view(), name="api-points"),
+    path("stamps/redeem", views.StampRedeemApi.as_view(), name="api-stamps-redeem"),
+    path("points/redeem", views.PointsRedeemApi.as_view(), name="api-points-redeem"),
+    path("transactions", views.TransactionListApi.as_view(), name="api-transactions"),
 ]

@@ -3,19 +3,50 @@ and render; rules live in ``cards.services`` and ``cards.selectors``."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
+from itertools import chain
+from typing import Any
+
+from django.http import StreamingHttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from cards.api.serializers import CardDetailOutput, CardOutput, EnrollInput
-from cards.models import LoyaltyCard
-from cards.selectors import get_card, recent_transactions, search_cards
-from cards.services import enroll_customer
+from cards.api.filters import TransactionFilter
+from cards.api.serializers import (
+    CardDetailOutput,
+    CardOutput,
+    EnrollInput,
+    OperationOutput,
+    PointsInput,
+    PointsRedeemInput,
+    StampInput,
+    StampRedeemInput,
+    TransactionOutput,
+)
+from cards.models import LoyaltyCard, LoyaltyTransaction, TransactionSource
+from cards.selectors import get_card, recent_transactions, search_cards, transaction_queryset
+from cards.services import (
+    IdempotencyRequest,
+    Replay,
+    StaffAuth,
+    add_points,
+    add_stamps,
+    enroll_customer,
+    redeem_points,
+    redeem_stamps,
+)
 from loyalty_saas.common.api import error_responses
+from loyalty_saas.common.csv import CsvRenderer, csv_lines
+from loyalty_saas.common.request_meta import RequestMeta
 from staff.api.authentication import VendorApiMixin
 
 
@@ -102,3 +133,239 @@ class CardDetailApi(VendorApiMixin, APIView):
         card: LoyaltyCard = get_card(card_number=card_number, store=self.api_key().store)
         card.recent = recent_transactions(card=card)  # type: ignore[attr-defined]
         return Response(CardDetailOutput(card, context={"request": request}).data)
+
+
+# --- Operations: stamps, points, redemptions
+
+
+class CardOperationApi(VendorApiMixin, APIView):
+    """Shared by the four operations: parse, build who/where/idempotency, call the service."""
+
+    input_serializer: type[serializers.Serializer]
+
+    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction | Replay:
+        raise NotImplementedError
+
+    def post(self, request: Request) -> Response:
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        context = {"request": request}
+
+        def render(txn: LoyaltyTransaction) -> dict[str, Any]:
+            return OperationOutput({"transaction": txn, "card": txn.card}, context=context).data
+
+        result = self.perform(
+            fields,
+            staff=StaffAuth(
+                staff_pin_id=fields.pop("staff_pin_id", None), pin=fields.pop("pin", None) or None
+            ),
+            meta=RequestMeta.from_request(request, source=TransactionSource.API),
+            scope_store=self.api_key().store,
+            idempotency=idempotency_request(request, render),
+        )
+        if isinstance(result, Replay):
+            return Response(
+                result.body, status=result.status_code, headers={"Idempotent-Replayed": "true"}
+            )
+        return Response(render(result), status=status.HTTP_201_CREATED)
+
+
+def idempotency_request(
+    request: Request, render: Callable[[LoyaltyTransaction], dict[str, Any]]
+) -> IdempotencyRequest | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return None
+    if len(key) > 200 or not key.isprintable():
+        raise exceptions.ValidationError(
+            {"Idempotency-Key": [_("Use a printable key of at most 200 characters.")]}
+        )
+    canonical = json.dumps(
+        {"path": request.path, "body": request.data}, sort_keys=True, default=str
+    )
+    return IdempotencyRequest(
+        key=key, fingerprint=hashlib.sha256(canonical.encode()).hexdigest(), render=render
+    )
+
+
+_IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retrying with the same key returns the first response and writes nothing; the "
+    "same key with a different request answers 409 `idempotency_key_reused`.",
+)
+_OPERATION_ERRORS = error_responses(400, 401, 403, 404, 409, 429)
+_RULES = (
+    "Refusals: `pin_invalid`, `pin_locked` (with `locked_until`), `card_inactive`, "
+    "`program_inactive`, `idempotency_key_reused`"
+)
+
+
+class StampCreateApi(CardOperationApi):
+    input_serializer = StampInput
+
+    @extend_schema(
+        operation_id="stamps_create",
+        tags=["Operations"],
+        request=StampInput,
+        parameters=[_IDEMPOTENCY_HEADER],
+        responses={201: OperationOutput, **_OPERATION_ERRORS},
+        summary="Add stamps to a card",
+        description=f"{_RULES}, `cooldown_active` (with `retry_after` seconds), "
+        "`daily_limit_reached`.",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction | Replay:
+        return add_stamps(
+            card_number=fields["card_number"],
+            quantity=fields["quantity"],
+            notes=fields["notes"],
+            **common,
+        )
+
+
+class PointsCreateApi(CardOperationApi):
+    input_serializer = PointsInput
+
+    @extend_schema(
+        operation_id="points_create",
+        tags=["Operations"],
+        request=PointsInput,
+        parameters=[_IDEMPOTENCY_HEADER],
+        responses={201: OperationOutput, **_OPERATION_ERRORS},
+        summary="Credit the points of a purchase",
+        description=f"points = floor(purchase_amount_cents / 100 * points_per_euro). {_RULES}.",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction | Replay:
+        return add_points(
+            card_number=fields["card_number"],
+            purchase_amount_cents=fields["purchase_amount_cents"],
+            notes=fields["notes"],
+            **common,
+        )
+
+
+class StampRedeemApi(CardOperationApi):
+    input_serializer = StampRedeemInput
+
+    @extend_schema(
+        operation_id="stamps_redeem",
+        tags=["Operations"],
+        request=StampRedeemInput,
+        parameters=[_IDEMPOTENCY_HEADER],
+        responses={201: OperationOutput, **_OPERATION_ERRORS},
+        summary="Redeem a stamp reward",
+        description=f"Consumes `stamps_target` stamps. {_RULES}, `insufficient_stamps`.",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction | Replay:
+        return redeem_stamps(card_number=fields["card_number"], **common)
+
+
+class PointsRedeemApi(CardOperationApi):
+    input_serializer = PointsRedeemInput
+
+    @extend_schema(
+        operation_id="points_redeem",
+        tags=["Operations"],
+        request=PointsRedeemInput,
+        parameters=[_IDEMPOTENCY_HEADER],
+        responses={201: OperationOutput, **_OPERATION_ERRORS},
+        summary="Redeem a points reward",
+        description=f"Deducts the reward's `points_cost`. {_RULES}, `insufficient_points`.",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction | Replay:
+        return redeem_points(
+            card_number=fields["card_number"], reward_id=fields["reward_id"], **common
+        )
+
+
+# --- The ledger
+
+CSV_COLUMNS = [
+    "id",
+    "created_at",
+    "card_number",
+    "store_code",
+    "transaction_type",
+    "stamps_delta",
+    "points_delta",
+    "stamps_after",
+    "points_after",
+    "purchase_amount_cents",
+    "reward_id",
+    "reward_description",
+    "staff_pin_id",
+    "source",
+    "ip_address",
+    "notes",
+]
+
+
+class TransactionListApi(VendorApiMixin, generics.ListAPIView):
+    serializer_class = TransactionOutput
+    filterset_class = TransactionFilter
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return LoyaltyTransaction.objects.none()
+        return transaction_queryset(store=self.api_key().store)
+
+    @extend_schema(
+        operation_id="transactions_list",
+        tags=["Transactions"],
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=["json", "csv"], description="`csv` exports every matching row"
+            )
+        ],
+        responses={200: TransactionOutput(many=True), **error_responses(400, 401, 403, 429)},
+        summary="The ledger, filtered; CSV export",
+    )
+    def get(self, request: Request, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if request.accepted_renderer.format != "csv":
+            return super().get(request, *args, **kwargs)
+        rows = self.filter_queryset(self.get_queryset()).select_related("card")
+        lines = csv_lines(
+            chain(
+                [CSV_COLUMNS],
+                (
+                    [
+                        txn.pk,
+                        txn.created_at.isoformat(),
+                        txn.card.card_number,
+                        txn.store.code,
+                        txn.transaction_type,
+                        txn.stamps_delta,
+                        txn.points_delta,
+                        txn.stamps_after,
+                        txn.points_after,
+                        txn.purchase_amount_cents,
+                        txn.reward_id,
+                        txn.reward_description,
+                        txn.staff_pin_id,
+                        txn.source,
+                        txn.ip_address,
+                        txn.notes,
+                    ]
+                    for txn in rows.iterator(chunk_size=2000)
+                ),
+            )
+        )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="transactions.csv"'
+        return response

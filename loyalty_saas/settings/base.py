@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -256,6 +257,15 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Anti-fraud
+STAFF_PIN_MAX_ATTEMPTS = env.int("STAFF_PIN_MAX_ATTEMPTS", default=5)
+STAFF_PIN_LOCKOUT_MINUTES = env.int("STAFF_PIN_LOCKOUT_MINUTES", default=30)
+# Proxies whose X-Forwarded-For we believe (CIDRs); the audit IP is the first untrusted hop.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# django-tenants issues SET search_path only when the schema changes (it forgets the setting on
+# rollback), instead of before every query.
+TENANT_LIMIT_SET_CALLS = True
+
 # --- Celery
 # Without a broker, tasks run in-process right after they are queued (development default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -274,6 +284,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Synced into django-celery-beat's tables at beat start; editable in the platform admin.
+CELERY_BEAT_SCHEDULE = {
+    "expire-points": {
+        "task": "cards.tasks.expire_points_everywhere_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
 
 # --- Security defaults that hold everywhere
 SESSION_COOKIE_HTTPONLY = True
