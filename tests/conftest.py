@@ -9,6 +9,7 @@ Two modes:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,10 +17,12 @@ from decimal import Decimal
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.cache import cache
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test import Client
 from django.test.testcases import LiveServerThread
 from django_tenants.utils import schema_context
+from pytest_django.fixtures import _set_suffix_to_test_databases
 
 from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant, purge_merchant
@@ -30,6 +33,14 @@ from staff.services import create_api_key, create_staff_pin
 PASSWORD = "a sturdy test passphrase 42"
 STAMPS_PIN = "2580"
 POINTS_PIN = "1397"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """PYTEST_DB_SUFFIX=x gives this run its own test database (two runs on one server)."""
+    suffix = os.environ.get("PYTEST_DB_SUFFIX", "")
+    if suffix:
+        _set_suffix_to_test_databases(suffix)
 
 
 @pytest.fixture(autouse=True)
@@ -102,6 +113,15 @@ def committed_merchant(committed_db: None) -> Merchant:
     return _make("gamma")
 
 
+class _BusyServer(ThreadedWSGIServer):
+    # socketserver's default listen backlog is 5: thirty simultaneous clients would be reset.
+    request_queue_size = 128
+
+
+class _LiveServerThread(LiveServerThread):
+    server_class = _BusyServer
+
+
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup: None, django_db_blocker: pytest.FixtureDef) -> Iterator[str]:
     """A real HTTP server (threaded WSGI) on 127.0.0.1, serving the project against the test DB.
@@ -110,7 +130,7 @@ def live_server_url(django_db_setup: None, django_db_blocker: pytest.FixtureDef)
     Host header yourself.
     """
     with django_db_blocker.unblock():
-        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+        thread = _LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
         thread.daemon = True
         thread.start()
         thread.is_ready.wait()
