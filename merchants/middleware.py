@@ -18,7 +18,7 @@ from django.urls import set_urlconf
 from django.utils import translation
 from django_tenants.utils import remove_www
 
-from merchants.models import Domain
+from merchants.selectors import tenant_for_host
 
 
 class TenantHostMiddleware:
@@ -39,14 +39,9 @@ class TenantHostMiddleware:
             set_urlconf(request.urlconf)  # type: ignore[attr-defined]
             return self.get_response(request)
 
-        domain = (
-            Domain.objects.select_related("tenant")
-            .filter(domain=hostname, tenant__is_active=True)
-            .first()
-        )
-        if domain is None:
+        tenant = tenant_for_host(hostname)
+        if tenant is None:
             return self._not_found(request)
-        tenant = domain.tenant
         tenant.domain_url = hostname
         request.tenant = tenant  # type: ignore[attr-defined]
         connection.set_tenant(tenant)

@@ -12,17 +12,21 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from loyalty_saas.common.ttl_cache import TTLCache
 from programs.models import Store
 from staff.exceptions import PinInvalid, PinLocked
 from staff.models import ApiKey, ApiScope, StaffPin
 from staff.pins import hash_pin, pin_matches, pin_problem
 
 KEY_PREFIX = "lk_"
+# Keys by (schema, prefix): every API request needs one, and they change only when created or
+# revoked. The secret is still checked against the stored hash on every request.
+_api_keys: TTLCache[ApiKey | None] = TTLCache(seconds=settings.API_KEY_CACHE_SECONDS)
 # last_used_at is written at most this often per key: a busy POS must not turn every read into a
 # write on the same row.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -60,9 +64,11 @@ def create_api_key(
 
 
 def revoke_api_key(*, key: ApiKey) -> ApiKey:
+    """Revoke a key: at once in this process, within API_KEY_CACHE_SECONDS everywhere."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at", "updated_at"])
+    _api_keys.invalidate((connection.schema_name, key.prefix))
     return key
 
 
@@ -73,7 +79,10 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
     prefix, _sep, secret = raw[len(KEY_PREFIX) :].partition("_")
     if not prefix or not secret:
         return None
-    key = ApiKey.objects.active().select_related("store").filter(prefix=prefix).first()
+    key = _api_keys.get_or_load(
+        (connection.schema_name, prefix),
+        lambda: ApiKey.objects.active().select_related("store").filter(prefix=prefix).first(),
+    )
     if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(secret)):
         return None
     now = timezone.now()

@@ -25,10 +25,11 @@ from django_tenants.utils import schema_context
 from pytest_django.fixtures import _set_suffix_to_test_databases
 
 from merchants.models import Merchant
+from merchants.selectors import _hosts
 from merchants.services import MerchantSignup, create_merchant, purge_merchant
 from programs.models import LoyaltyProgram, Store
 from programs.services import create_program, create_store
-from staff.services import create_api_key, create_staff_pin
+from staff.services import _api_keys, create_api_key, create_staff_pin
 
 PASSWORD = "a sturdy test passphrase 42"
 STAMPS_PIN = "2580"
@@ -53,6 +54,8 @@ def _back_to_public_schema() -> Iterator[None]:
 def _empty_cache() -> None:
     # Throttle counters and cached entries are keyed by schema name, which tests reuse.
     cache.clear()
+    _hosts.invalidate()
+    _api_keys.invalidate()
 
 
 def _make(

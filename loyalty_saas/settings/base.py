@@ -265,6 +265,10 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # django-tenants issues SET search_path only when the schema changes (it forgets the setting on
 # rollback), instead of before every query.
 TENANT_LIMIT_SET_CALLS = True
+# In-process caches of hot, rarely changing lookups (see loyalty_saas/common/ttl_cache.py): a
+# change made on one server reaches the others within this many seconds. 0 turns them off.
+TENANT_HOST_CACHE_SECONDS = env.float("TENANT_HOST_CACHE_SECONDS", default=30)
+API_KEY_CACHE_SECONDS = env.float("API_KEY_CACHE_SECONDS", default=30)
 
 # --- Celery
 # Without a broker, tasks run in-process right after they are queued (development default).
