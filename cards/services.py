@@ -221,9 +221,11 @@ def _operate_once(
                     IdempotencyRecord.objects.filter(key=idempotency.key).values("pk")[:1]
                 )
             )
-        card = cards.filter(card_number=number).first()
-        if card is None:
-            raise CardNotFound()
+        try:
+            # get(), not first(): no ORDER BY to compile or sort for a unique lookup.
+            card = cards.get(card_number=number)
+        except LoyaltyCard.DoesNotExist:
+            raise CardNotFound() from None
         if idempotency is not None and card.replay_id is not None:
             return _replay(IdempotencyRecord.objects.get(pk=card.replay_id), idempotency)
         try:

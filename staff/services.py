@@ -179,7 +179,10 @@ def verify_staff_pin(*, staff_pin_id: int, pin: str, store_id: int, now) -> PinC
     evaluated one at a time and none gets past the limit. A refusal is *returned*, not raised, so
     that the caller commits the failure count before refusing the operation.
     """
-    staff_pin = StaffPin.objects.select_for_update().filter(pk=staff_pin_id, is_active=True).first()
+    try:
+        staff_pin = StaffPin.objects.select_for_update().get(pk=staff_pin_id, is_active=True)
+    except StaffPin.DoesNotExist:
+        staff_pin = None
     if staff_pin is None or staff_pin.store_id != store_id:
         # Not evaluated (unknown, inactive or another store's PIN): nothing to count.
         return PinCheck(None, PinInvalid())

@@ -8,85 +8,70 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cards.links import apple_pass_url, card_page_url, google_save_url
-from cards.models import Customer, LoyaltyCard, LoyaltyTransaction
+from cards.models import LoyaltyCard, TransactionSource, TransactionType
+from programs.models import LoyaltyType
 
 
 def _host(context: dict[str, Any]) -> str:
     return context["request"].tenant.domain_url
 
 
-class CustomerOutput(serializers.ModelSerializer):
-    class Meta:
-        model = Customer
-        fields = [
-            "id",
-            "name",
-            "email",
-            "phone",
-            "locale",
-            "marketing_consent",
-            "marketing_consent_at",
-            "total_spent_cents",
-            "external_id",
-            "created_at",
-        ]
+# Output serializers are plain Serializers with explicit fields: a ModelSerializer introspects
+# the model on every instantiation, which cost more than the whole database work of a stamp.
 
 
-class TransactionOutput(serializers.ModelSerializer):
+class CustomerOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    phone = serializers.CharField()
+    locale = serializers.ChoiceField(choices=settings.LANGUAGES)
+    marketing_consent = serializers.BooleanField()
+    marketing_consent_at = serializers.DateTimeField(allow_null=True)
+    total_spent_cents = serializers.IntegerField()
+    external_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class TransactionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    transaction_type = serializers.ChoiceField(choices=TransactionType.choices)
+    stamps_delta = serializers.IntegerField()
+    points_delta = serializers.IntegerField()
+    stamps_after = serializers.IntegerField()
+    points_after = serializers.IntegerField()
+    purchase_amount_cents = serializers.IntegerField(allow_null=True)
+    reward_id = serializers.CharField()
+    reward_description = serializers.CharField()
     store_code = serializers.CharField(source="store.code")
-
-    class Meta:
-        model = LoyaltyTransaction
-        fields = [
-            "id",
-            "transaction_type",
-            "stamps_delta",
-            "points_delta",
-            "stamps_after",
-            "points_after",
-            "purchase_amount_cents",
-            "reward_id",
-            "reward_description",
-            "store_code",
-            "staff_pin_id",
-            "source",
-            "notes",
-            "created_at",
-        ]
+    staff_pin_id = serializers.IntegerField(allow_null=True)
+    source = serializers.ChoiceField(choices=TransactionSource.choices)
+    notes = serializers.CharField()
+    created_at = serializers.DateTimeField()
 
 
-class CardOutput(serializers.ModelSerializer):
+class CardOutput(serializers.Serializer):
+    card_number = serializers.CharField()
     customer = CustomerOutput()
     program_id = serializers.IntegerField()
-    loyalty_type = serializers.CharField(source="program.loyalty_type")
+    loyalty_type = serializers.ChoiceField(
+        source="program.loyalty_type", choices=LoyaltyType.choices
+    )
     store_code = serializers.CharField(source="program.store.code")
+    stamp_count = serializers.IntegerField()
+    total_stamps_earned = serializers.IntegerField()
+    stamps_redeemed = serializers.IntegerField()
+    points_balance = serializers.IntegerField()
+    total_points_earned = serializers.IntegerField()
+    points_redeemed = serializers.IntegerField()
+    last_stamp_at = serializers.DateTimeField(allow_null=True)
+    last_points_at = serializers.DateTimeField(allow_null=True)
+    last_activity_at = serializers.DateTimeField(allow_null=True)
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
     card_page_url = serializers.SerializerMethodField()
     apple_pass_url = serializers.SerializerMethodField()
     google_save_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = LoyaltyCard
-        fields = [
-            "card_number",
-            "customer",
-            "program_id",
-            "loyalty_type",
-            "store_code",
-            "stamp_count",
-            "total_stamps_earned",
-            "stamps_redeemed",
-            "points_balance",
-            "total_points_earned",
-            "points_redeemed",
-            "last_stamp_at",
-            "last_points_at",
-            "last_activity_at",
-            "is_active",
-            "created_at",
-            "card_page_url",
-            "apple_pass_url",
-            "google_save_url",
-        ]
 
     @extend_schema_field(serializers.URLField())
     def get_card_page_url(self, card: LoyaltyCard) -> str:
@@ -103,9 +88,6 @@ class CardOutput(serializers.ModelSerializer):
 
 class CardDetailOutput(CardOutput):
     recent_transactions = TransactionOutput(many=True, source="recent")
-
-    class Meta(CardOutput.Meta):
-        fields = [*CardOutput.Meta.fields, "recent_transactions"]
 
 
 class EnrollInput(serializers.Serializer):

@@ -99,3 +99,29 @@ def test_create_merchant_command_reports_bad_input() -> None:
             "--password",
             PASSWORD,
         )
+
+
+def test_the_seeded_key_and_pins_work_end_to_end() -> None:
+    seeded = _seed()
+    merchant = Merchant.objects.get(schema_name="demo")
+    stamps_store = next(s for s in seeded["stores"] if s["loyalty_type"] == "stamps")
+    points_store = next(s for s in seeded["stores"] if s["loyalty_type"] == "points")
+    assert stamps_store["code"] == "main-street" and points_store["reward_id"]
+    pins = {p["store_code"]: p for p in seeded["staff_pins"]}
+    assert set(pins) == {"main-street", "harbour"}
+
+    public = client_for(merchant)
+    card = public.post(
+        f"/api/v1/loyalty/enroll/{stamps_store['code']}",
+        {"name": "Demo", "email": "demo@example.com", "marketing_consent": False},
+        content_type="application/json",
+    ).json()
+    api = client_for(merchant, HTTP_AUTHORIZATION=f"Bearer {seeded['api_key']}")
+    pin = pins["main-street"]
+    response = api.post(
+        "/api/v1/vendor/loyalty/stamp",
+        {"card_number": card["card_number"], "staff_pin_id": pin["id"], "pin": pin["pin"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert _seed()["staff_pins"] == seeded["staff_pins"]

@@ -23,7 +23,14 @@ from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant
 from programs.models import LoyaltyProgram, Store
 from programs.services import create_program, create_store
-from staff.services import authenticate_api_key, create_api_key
+from staff.models import StaffPin
+from staff.pins import pin_matches, pin_problem
+from staff.services import (
+    authenticate_api_key,
+    create_api_key,
+    create_staff_pin,
+    update_staff_pin,
+)
 
 DEMO_STORES = [
     {"name": "Main Street Café", "code": "main-street", "address": "1 Main Street, Luxembourg"},
@@ -100,6 +107,8 @@ class Command(BaseCommand):
             api_key = saved.get("api_key")
             if not api_key or authenticate_api_key(api_key) is None:
                 _key, api_key = create_api_key(name="Demo integration", scopes=["read", "write"])
+            saved_pins: dict[str, str] = saved.get("pins") or {}
+            staff_pins = [_ensure_pin(store, saved_pins.get(store.code)) for store in stores]
 
         _write(
             secrets_file,
@@ -107,6 +116,7 @@ class Command(BaseCommand):
                 "admin_password": owner_password,
                 "platform_admin_password": platform_password,
                 "api_key": api_key,
+                "pins": {entry["store_code"]: entry["pin"] for entry in staff_pins},
             },
         )
         result = {
@@ -114,7 +124,7 @@ class Command(BaseCommand):
             "stores": [
                 _store_json(store, program) for store, program in zip(stores, programs, strict=True)
             ],
-            "staff_pins": [],
+            "staff_pins": staff_pins,
             "api_key": api_key,
             "admin_user": owner,
             "admin_password": owner_password,
@@ -142,6 +152,11 @@ class Command(BaseCommand):
             + ", ".join(
                 absolute_url(result["host"], f"/join/{s['code']}/") for s in result["stores"]
             ),
+            "  Staff PINs:      "
+            + ", ".join(
+                f"{p['store_code']}: #{p['id']} {p['name']} PIN {p['pin']}"
+                for p in result["staff_pins"]
+            ),
             f"  API key:         {result['api_key']}",
             f"  API docs:        {absolute_url(result['host'], '/api/docs/')}",
             "",
@@ -159,6 +174,25 @@ def _store_json(store: Store, program: LoyaltyProgram) -> dict[str, Any]:
     if program.points_rewards:
         entry["reward_id"] = program.points_rewards[0]["id"]
     return entry
+
+
+def _ensure_pin(store: Store, pin: str | None) -> dict[str, Any]:
+    """The store's demo cashier, with the saved PIN (a new random one when none works)."""
+    name = "Demo cashier"
+    staff_pin = StaffPin.objects.filter(store=store, name=name, is_active=True).first()
+    if staff_pin is None or not pin or not pin_matches(staff_pin.pin_hash, pin):
+        pin = _new_pin()
+        while pin_problem(pin):
+            pin = _new_pin()
+        if staff_pin is None:
+            staff_pin = create_staff_pin(store=store, name=name, pin=pin)
+        else:
+            staff_pin = update_staff_pin(staff_pin=staff_pin, pin=pin, unlock=True)
+    return {"id": staff_pin.pk, "store_code": store.code, "name": name, "pin": pin}
+
+
+def _new_pin() -> str:
+    return f"{secrets.randbelow(10_000):04d}"
 
 
 def _ensure_user(*, schema: str, username: str, email: str, password: str) -> None:
