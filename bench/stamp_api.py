@@ -102,7 +102,7 @@ def set_up(cards: int) -> dict:
     return {
         "host": merchant.primary_host,
         "key": api_key,
-        "pins": list(zip(pins, PINS)),
+        "pins": list(zip(pins, PINS, strict=True)),
         "numbers": sorted(numbers),
     }
 
