@@ -1,26 +1,33 @@
 """Back office for customers, their cards and the ledger.
 
 Cards and transactions are read-only here: balances change only through the engine's services,
-which lock the card and write a ledger row, and the ledger is never edited (a correction is a new
-``adjustment`` row).
+which lock the card and write a ledger row, and the ledger is never edited. A correction is a new
+``adjustment`` row, made on the card's own "Correct this card" page.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.db import connection
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from cards.links import card_page_url
-from cards.models import Customer, LoyaltyCard, LoyaltyTransaction
+from cards.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionSource
 from cards.numbers import normalise_card_number
+from cards.services import adjust
 from loyalty_saas.common.admin import backoffice_site
+from loyalty_saas.common.request_meta import RequestMeta
 
 
 @admin.register(Customer, site=backoffice_site)
@@ -46,10 +53,62 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class CardCorrectionForm(forms.Form):
+    """What a correction changes and why. The rules (a reason, something to change, no negative
+    balance) are ``adjust``'s: its errors are put on these fields."""
+
+    # Caps against a slipped finger (an extra zero or three), far above any honest correction;
+    # they also keep a typo from overflowing a counter's column (a database error, not a message).
+    stamps_delta = forms.IntegerField(
+        label=_("stamps"),
+        required=False,
+        initial=0,
+        min_value=-10_000,
+        max_value=10_000,
+        help_text=_("Stamps to add, or to take away with a minus sign (e.g. -2)."),
+    )
+    points_delta = forms.IntegerField(
+        label=_("points"),
+        required=False,
+        initial=0,
+        min_value=-10_000_000,
+        max_value=10_000_000,
+        help_text=_("Points to add, or to take away with a minus sign (e.g. -50)."),
+    )
+    notes = forms.CharField(
+        label=_("reason"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "class": "vLargeTextField"}),
+        help_text=_(
+            "Required. Kept in the ledger with the correction, e.g. “Stamp forgotten on 3 May”."
+        ),
+    )
+
+    def __init__(self, *args: Any, card: LoyaltyCard, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A hint for the browser only: whether the reason will do is the service's to say.
+        self.fields["notes"].widget.attrs["required"] = True
+        # Only the counters the programme uses, unless the card still holds some of the other.
+        if not card.program.has_stamps and not card.stamp_count:
+            del self.fields["stamps_delta"]
+        if not card.program.has_points and not card.points_balance:
+            del self.fields["points_delta"]
+
+    def add_service_error(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, errors in error.error_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
+
 @admin.register(LoyaltyCard, site=backoffice_site)
 class LoyaltyCardAdmin(ReadOnlyAdmin):
     # No change either: deactivating a card must also update the customer's wallet pass, which
-    # only a service announcing the change can do.
+    # only a service announcing the change can do. Corrections have a page of their own.
+    change_form_template = "admin/cards/loyaltycard/change_form.html"
+    correction_template = "admin/cards/loyaltycard/correct.html"
     list_display = [
         "number",
         "customer",
@@ -109,6 +168,87 @@ class LoyaltyCardAdmin(ReadOnlyAdmin):
     @admin.display(description=_("card number"), ordering="card_number")
     def number(self, obj: LoyaltyCard) -> str:
         return obj.formatted_number
+
+    def get_urls(self) -> list[URLPattern]:
+        info = (self.opts.app_label, self.opts.model_name)
+        # Before the default URLs: their "<path:object_id>/" would swallow this one.
+        return [
+            path(
+                "<path:object_id>/correct/",
+                self.admin_site.admin_view(self.correct_view),
+                name="{}_{}_correct".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_correct_permission(self, request: HttpRequest) -> bool:
+        """Correcting is what "change" on cards means here: the form itself stays read-only."""
+        codename = get_permission_codename("change", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    def _card_url(self, name: str, card: LoyaltyCard) -> str:
+        return reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{name}",
+            args=[quote(card.pk)],
+        )
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: LoyaltyCard | None = None,
+    ) -> HttpResponse:
+        if obj is not None and self.has_correct_permission(request):
+            context["correct_url"] = self._card_url("correct", obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def correct_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_correct_permission(request):
+            raise PermissionDenied
+        card = self.get_object(request, unquote(object_id))
+        if card is None:
+            raise Http404
+        form = CardCorrectionForm(request.POST or None, card=card)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                # The correction and the log entry saying which user made it go together.
+                with transaction.atomic():
+                    txn = adjust(
+                        card=card,
+                        stamps_delta=data.get("stamps_delta") or 0,
+                        points_delta=data.get("points_delta") or 0,
+                        notes=data["notes"],
+                        meta=RequestMeta.from_request(request, source=TransactionSource.ADMIN),
+                    )
+                    self.log_change(
+                        request,
+                        card,
+                        [{"added": {"name": str(txn._meta.verbose_name), "object": str(txn)}}],
+                    )
+            except ValidationError as error:
+                form.add_service_error(error)
+            else:
+                self.message_user(
+                    request,
+                    _("The card was corrected. The adjustment is in its transactions."),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(self._card_url("change", card))
+        request.current_app = self.admin_site.name
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Correct card %(number)s") % {"number": card.formatted_number},
+            "subtitle": None,
+            "opts": self.opts,
+            "card": card,
+            "form": form,
+            "change_url": self._card_url("change", card),
+        }
+        return TemplateResponse(request, self.correction_template, context)
 
     @admin.display(description=_("transactions"))
     def transactions(self, obj: LoyaltyCard) -> str:

@@ -357,16 +357,6 @@ class LoyaltyProgramForm(forms.ModelForm):
         if isinstance(self.initial.get("card_color"), str):
             # Compared with what the colour picker sends back, so "#0B5CAD" is no change.
             self.initial["card_color"] = self.initial["card_color"].lower()
-        for field in self.fields.values():
-            if not field.required:
-                # A ModelForm swaps a model error for the form field's message of the same code:
-                # without this, the model's "A stamp card needs the number of stamps for a
-                # reward." (code "required") would show as a bare "This field is required.".
-                field.error_messages = {
-                    code: message
-                    for code, message in field.error_messages.items()
-                    if code != "required"
-                }
         # The database enforces these ranges too; checking them here gives a message a merchant
         # can act on instead of a constraint name.
         self._limit("stamps_target", 1, 100)

@@ -130,33 +130,41 @@ class LoyaltyProgram(TimeStampedModel):
         ordering = ["store__name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(cooldown_minutes__lte=1440), name="program_cooldown_max_day"
+                condition=models.Q(cooldown_minutes__lte=1440),
+                name="program_cooldown_max_day",
+                violation_error_message=_("The time between two stamps can be at most a day."),
             ),
             models.CheckConstraint(
                 condition=models.Q(max_daily_stamps__gte=1, max_daily_stamps__lte=100),
                 name="program_daily_stamps_range",
+                violation_error_message=_("A card can get 1 to 100 stamps per day."),
             ),
             models.CheckConstraint(
                 condition=models.Q(stamps_target__isnull=True)
                 | models.Q(stamps_target__gte=1, stamps_target__lte=100),
                 name="program_stamps_target_range",
+                violation_error_message=_("A reward takes 1 to 100 stamps."),
             ),
             models.CheckConstraint(
                 condition=models.Q(points_per_euro__isnull=True) | models.Q(points_per_euro__gt=0),
                 name="program_points_per_euro_positive",
+                violation_error_message=_("A euro must earn more than 0 points."),
             ),
             # Stamp programmes need a target, points programmes a rate; hybrid needs both.
             models.CheckConstraint(
                 condition=models.Q(loyalty_type="points") | models.Q(stamps_target__isnull=False),
                 name="program_stamps_need_target",
+                violation_error_message=_("A stamp card needs the number of stamps for a reward."),
             ),
             models.CheckConstraint(
                 condition=models.Q(loyalty_type="stamps") | models.Q(points_per_euro__isnull=False),
                 name="program_points_need_rate",
+                violation_error_message=_("A points card needs how many points a euro earns."),
             ),
             models.CheckConstraint(
                 condition=models.Q(card_color__regex=r"^#[0-9a-fA-F]{6}$"),
                 name="program_card_color_hex",
+                violation_error_message=_("Use a colour like #1A73E8."),
             ),
         ]
 
@@ -179,13 +187,15 @@ class LoyaltyProgram(TimeStampedModel):
         if self.has_stamps and not self.stamps_target:
             errors["stamps_target"] = [
                 ValidationError(
-                    _("A stamp card needs the number of stamps for a reward."), code="required"
+                    _("A stamp card needs the number of stamps for a reward."),
+                    code="stamps_target_required",
                 )
             ]
         if self.has_points and not self.points_per_euro:
             errors["points_per_euro"] = [
                 ValidationError(
-                    _("A points card needs how many points a euro earns."), code="required"
+                    _("A points card needs how many points a euro earns."),
+                    code="points_rate_required",
                 )
             ]
         try:

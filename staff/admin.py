@@ -1,4 +1,5 @@
-"""Back office for API keys: create (the key is shown once), rename, revoke."""
+"""Back office for API keys (create, shown once; rename; revoke) and staff PINs (create, rename,
+new PIN, (de)activate, unlock). Every write goes through the services in ``staff.services``."""
 
 from __future__ import annotations
 
@@ -6,16 +7,24 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Model, Q, QuerySet
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from loyalty_saas.common.admin import backoffice_site
-from staff.models import ApiKey, ApiScope
-from staff.services import KEY_PREFIX, create_api_key, revoke_api_key
+from staff.models import ApiKey, ApiScope, StaffPin
+from staff.services import (
+    KEY_PREFIX,
+    create_api_key,
+    create_staff_pin,
+    revoke_api_key,
+    update_staff_pin,
+)
 
 SCOPE_LABELS = {ApiScope.READ: _("Read"), ApiScope.WRITE: _("Write")}
 
@@ -177,3 +186,189 @@ class ApiKeyAdmin(admin.ModelAdmin):
         # The secret must not land in any cache, the browser's included.
         response["Cache-Control"] = "no-store, private, max-age=0"
         return response
+
+
+# --- Staff PINs
+
+
+def _adopt(target: Model, saved: Model) -> None:
+    """Make the admin's own instance the row a service wrote (it goes on using it for the log
+    entry, the message and the redirect)."""
+    for field in saved._meta.concrete_fields:
+        setattr(target, field.attname, getattr(saved, field.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
+def _pin_field(**kwargs: Any) -> forms.CharField:
+    # Never rendered back (PasswordInput's default), so a PIN is not in any page, even one
+    # showing an error; the numeric keypad on phones and tablets.
+    widget = forms.PasswordInput(
+        attrs={"autocomplete": "new-password", "inputmode": "numeric", "maxlength": "6"}
+    )
+    return forms.CharField(widget=widget, **kwargs)
+
+
+class StaffPinForm(forms.ModelForm):
+    """A PIN form whose saving is the service's: ``write()`` calls it once everything else is
+    valid, so its field errors (a weak or taken PIN, a name already used) land on the fields.
+
+    The admin wraps the whole request in one transaction, so the row and its log entry are
+    committed together or not at all. ``saved`` is the row the service wrote.
+    """
+
+    saved: StaffPin | None = None
+
+    def clean(self) -> dict[str, Any]:
+        # ModelForm.clean() is not called on purpose: it would check the model's constraints on
+        # this unsaved copy and word a taken name as a constraint name. The service checks the
+        # same under the store's lock, with a message a merchant can act on.
+        return self.cleaned_data
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            self.saved = self.write()
+        except ValidationError as error:
+            self._add_service_error(error)
+
+    def _add_service_error(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, errors in error.error_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
+    def write(self) -> StaffPin:
+        raise NotImplementedError
+
+
+class StaffPinAddForm(StaffPinForm):
+    pin = _pin_field(
+        label=_("PIN"),
+        help_text=_(
+            "4 to 6 digits, different from the other PINs of the store. Give it to the staff "
+            "member: it cannot be shown again."
+        ),
+    )
+
+    class Meta:
+        model = StaffPin
+        fields = ["store", "name", "pin"]
+        help_texts = {"name": _("As the staff member appears in the ledger, e.g. “Alice”.")}
+
+    def write(self) -> StaffPin:
+        data = self.cleaned_data
+        return create_staff_pin(store=data["store"], name=data["name"], pin=data["pin"])
+
+
+class StaffPinChangeForm(StaffPinForm):
+    pin = _pin_field(
+        label=_("new PIN"),
+        required=False,
+        help_text=_("Leave empty to keep the current PIN. A new PIN also lifts a lock."),
+    )
+
+    class Meta:
+        model = StaffPin
+        fields = ["name", "pin", "is_active"]
+        help_texts = {
+            "is_active": _(
+                "An inactive PIN is refused at the till. PINs are not deleted: the ledger "
+                "keeps showing who did what."
+            )
+        }
+
+    def write(self) -> StaffPin:
+        if not self.has_changed():
+            return self.instance
+        data = self.cleaned_data
+        return update_staff_pin(
+            staff_pin=self.instance,
+            name=data["name"],
+            pin=data["pin"] or None,
+            is_active=data["is_active"],
+        )
+
+
+class StaffPinLockFilter(admin.SimpleListFilter):
+    title = _("lock")
+    parameter_name = "lock"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("locked", _("Locked")), ("unlocked", _("Not locked"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[StaffPin]) -> QuerySet[StaffPin]:
+        locked = Q(locked_until__gt=timezone.now())
+        if self.value() == "locked":
+            return queryset.filter(locked)
+        if self.value() == "unlocked":
+            return queryset.exclude(locked)
+        return queryset
+
+
+@admin.register(StaffPin, site=backoffice_site)
+class StaffPinAdmin(admin.ModelAdmin):
+    list_display = ["name", "store", "is_active", "lock_status", "failed_attempts", "last_used_at"]
+    list_filter = ["store", "is_active", StaffPinLockFilter]
+    search_fields = ["name", "store__name", "store__code"]
+    list_select_related = ["store"]
+    actions = ["unlock_pins"]
+
+    def get_form(self, request: HttpRequest, obj: StaffPin | None = None, **kwargs: Any) -> Any:
+        kwargs["form"] = StaffPinAddForm if obj is None else StaffPinChangeForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: StaffPin | None = None) -> Any:
+        if obj is None:
+            return [(None, {"fields": ["store", "name", "pin"]})]
+        return [
+            (None, {"fields": ["store", "name", "pin", "is_active"]}),
+            (_("Activity"), {"fields": ["lock_status", "failed_attempts", "last_used_at"]}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: StaffPin | None = None) -> Any:
+        if obj is None:
+            return []
+        # A PIN stays with its store: the ledger records where its operations happened.
+        return ["store", "lock_status", "failed_attempts", "last_used_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deactivate instead: the ledger points at the PIN to say who did what.
+        return False
+
+    @admin.display(description=_("lock"), ordering="locked_until")
+    def lock_status(self, obj: StaffPin) -> str:
+        if not obj.is_locked(timezone.now()):
+            return self.get_empty_value_display()
+        until = formats.localize(timezone.template_localtime(obj.locked_until))
+        return str(_("Locked until %(time)s") % {"time": until})
+
+    @admin.action(description=_("Unlock selected PINs"), permissions=["change"])
+    def unlock_pins(self, request: HttpRequest, queryset: QuerySet[StaffPin]) -> None:
+        unlocked = 0
+        # Also those with failed attempts but no lock yet: their count starts again from zero.
+        for staff_pin in queryset.filter(
+            Q(locked_until__gt=timezone.now()) | Q(failed_attempts__gt=0)
+        ):
+            update_staff_pin(staff_pin=staff_pin, unlock=True)
+            unlocked += 1
+        if not unlocked:
+            self.message_user(request, _("None of the selected PINs was locked."), messages.WARNING)
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d PIN unlocked: it can be used again right away.",
+                "%(count)d PINs unlocked: they can be used again right away.",
+                unlocked,
+            )
+            % {"count": unlocked},
+            messages.SUCCESS,
+        )
+
+    def save_model(self, request: HttpRequest, obj: StaffPin, form: BaseForm, change: bool) -> None:
+        # The form's validation already wrote the row through the service (see StaffPinForm).
+        _adopt(obj, form.saved)  # type: ignore[attr-defined]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms import modelform_factory
 from django.test import Client
 from django_tenants.utils import schema_context
 from PIL import Image
@@ -479,3 +482,53 @@ def test_saving_an_untouched_programme_changes_nothing(merchant: Merchant) -> No
         program.refresh_from_db()
     assert entry.get_change_message() == "No fields changed."
     assert program.points_rewards == [{"id": "coffee", "name": "Free coffee", "points_cost": 50}]
+
+
+def test_the_models_errors_survive_any_model_form(merchant: Merchant) -> None:
+    """Their own codes: a form field's "required" message cannot replace them."""
+    store = make_store(merchant)
+    form_class = modelform_factory(
+        LoyaltyProgram, fields=["store", "loyalty_type", "stamps_target", "points_per_euro"]
+    )
+    with schema_context(merchant.schema_name):
+        form = form_class(
+            {
+                "store": store.pk,
+                "loyalty_type": "hybrid",
+                "stamps_target": "",
+                "points_per_euro": "",
+            }
+        )
+        assert not form.is_valid()
+
+    assert form.errors == {
+        "stamps_target": ["A stamp card needs the number of stamps for a reward."],
+        "points_per_euro": ["A points card needs how many points a euro earns."],
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"cooldown_minutes": 2000}, "The time between two stamps can be at most a day."),
+        ({"max_daily_stamps": 0}, "A card can get 1 to 100 stamps per day."),
+        ({"stamps_target": 0}, "A reward takes 1 to 100 stamps."),
+        ({"points_per_euro": Decimal("0")}, "A euro must earn more than 0 points."),
+        ({"stamps_target": None}, "A stamp card needs the number of stamps for a reward."),
+        (
+            {"loyalty_type": "points", "points_per_euro": None},
+            "A points card needs how many points a euro earns.",
+        ),
+        ({"card_color": "blue"}, "Use a colour like #1A73E8."),
+    ],
+)
+def test_every_programme_constraint_speaks_to_the_merchant(
+    merchant: Merchant, fields: dict[str, Any], message: str
+) -> None:
+    store = make_store(merchant)
+    program = LoyaltyProgram(store=store, card_name="Bean club", **fields)
+
+    with schema_context(merchant.schema_name), pytest.raises(ValidationError) as raised:
+        program.validate_constraints()
+
+    assert raised.value.messages == [message]

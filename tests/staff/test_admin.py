@@ -1,23 +1,22 @@
-"""The merchant's back office for API keys, and the read-only views of cards and the ledger."""
+"""The merchant's back office for API keys and staff PINs."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from cards.models import LoyaltyCard, LoyaltyTransaction
 from merchants.models import Merchant
-from programs.services import create_program
 from staff.models import ApiKey, StaffPin
+from staff.pins import pin_matches
 from staff.services import create_api_key
-from tests.cards.factories import CustomerFactory
-from tests.conftest import PASSWORD, client_for
+from tests.cards.helpers import new_card, stamp
+from tests.conftest import PASSWORD, STAMPS_PIN, Loyalty, client_for
 from tests.programs.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -176,115 +175,170 @@ def test_another_merchant_cannot_see_the_keys(merchant: Merchant, other_merchant
     assert client.get(f"/admin/staff/apikey/{key.pk}/change/").status_code == 302
 
 
-# Cards and the ledger: read-only
+# Staff PINs
 
 
-@pytest.fixture
-def card(merchant: Merchant) -> LoyaltyCard:
-    with schema_context(merchant.schema_name):
-        store = StoreFactory()
-        program = create_program(store=store, loyalty_type="stamps", card_name="Bean club")
-        customer = CustomerFactory(name="Jane Roe", email="jane@example.com", enrolled_store=store)
-        card = LoyaltyCard.objects.create(
-            customer=customer, program=program, store=store, stamp_count=1, total_stamps_earned=1
-        )
-        LoyaltyTransaction.objects.create(
-            card=card,
-            store=store,
-            transaction_type="stamp_earned",
-            stamps_delta=1,
-            stamps_after=1,
-            source="staff_page",
-            notes="first visit",
-        )
-        return card
+def pin_row(loyalty: Loyalty, pk: int) -> StaffPin:
+    with schema_context(loyalty.merchant.schema_name):
+        return StaffPin.objects.get(pk=pk)
 
 
-def test_cards_are_listed_with_their_formatted_number_and_found_by_it(
-    merchant: Merchant, card: LoyaltyCard
+def test_a_pin_added_in_the_back_office_works_at_the_till(loyalty: Loyalty) -> None:
+    client = signed_in(loyalty.merchant)
+    form = client.get("/admin/staff/staffpin/add/").content.decode()
+    assert 'type="password" name="pin"' in form
+
+    response = client.post(
+        "/admin/staff/staffpin/add/",
+        {"store": str(loyalty.stamps_store.pk), "name": "Carol", "pin": "4826", "_save": "Save"},
+    )
+
+    assert response.status_code == 302
+    with schema_context(loyalty.merchant.schema_name):
+        carol = StaffPin.objects.get(name="Carol")
+    assert carol.store == loyalty.stamps_store and carol.is_active
+    assert carol.pin_hash.startswith("$argon2id$"), "only an Argon2id hash is stored"
+    assert pin_matches(carol.pin_hash, "4826")
+    card = new_card(loyalty)
+    assert stamp(loyalty, card, staff_pin_id=carol.pk, pin="4826").status_code == 201
+    # Neither the PIN nor its hash is ever shown.
+    for url in ("/admin/staff/staffpin/", f"/admin/staff/staffpin/{carol.pk}/change/"):
+        html = client.get(url).content.decode()
+        assert "Carol" in html
+        assert "4826" not in html and carol.pin_hash not in html and "argon2" not in html
+
+
+@pytest.mark.parametrize(
+    ("pin", "message"),
+    [
+        ("1111", "Choose a PIN that is not the same digit repeated."),
+        ("3456", "Choose a PIN that is not a run of consecutive digits."),
+        ("12a4", "A PIN is 4 to 6 digits."),
+        (STAMPS_PIN, "Another staff member of this store already uses this PIN."),
+    ],
+)
+def test_a_weak_or_taken_pin_is_refused_with_the_services_message(
+    loyalty: Loyalty, pin: str, message: str
 ) -> None:
-    client = signed_in(merchant)
-    html = client.get("/admin/cards/loyaltycard/").content.decode()
-    assert card.formatted_number in html and "Jane Roe" in html and "Bean club" in html
+    response = signed_in(loyalty.merchant).post(
+        "/admin/staff/staffpin/add/",
+        {"store": str(loyalty.stamps_store.pk), "name": "Carol", "pin": pin, "_save": "Save"},
+    )
 
-    for term in (card.formatted_number, card.card_number[-6:], "jane@example", "Roe"):
-        found = client.get("/admin/cards/loyaltycard/", {"q": term}).content.decode()
-        assert card.formatted_number in found, term
-    missing = client.get("/admin/cards/loyaltycard/", {"q": "nobody"}).content.decode()
-    assert card.formatted_number not in missing
-
-
-def test_cards_cannot_be_added_changed_or_deleted(merchant: Merchant, card: LoyaltyCard) -> None:
-    client = signed_in(merchant)
-
-    assert client.get("/admin/cards/loyaltycard/add/").status_code == 403
-    page = client.get(f"/admin/cards/loyaltycard/{card.pk}/change/")
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert 'name="stamp_count"' not in html and 'name="points_balance"' not in html
-    assert 'name="_save"' not in html
-    assert card.public_token in html, "a link to the customer's card page"
-    assert card.apple_auth_token not in html
-    assert f"/admin/cards/loyaltytransaction/?card__id__exact={card.pk}" in html
-
-    client.post(f"/admin/cards/loyaltycard/{card.pk}/change/", {"stamp_count": "99"})
-    assert client.get(f"/admin/cards/loyaltycard/{card.pk}/delete/").status_code == 403
-    with schema_context(merchant.schema_name):
-        card.refresh_from_db()
-    assert card.stamp_count == 1
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"pin": [message]}
+    html = response.content.decode()
+    assert message in html
+    assert f'value="{pin}"' not in html, "the PIN is not sent back to the browser"
+    with schema_context(loyalty.merchant.schema_name):
+        assert not StaffPin.objects.filter(name="Carol").exists()
 
 
-def test_the_ledger_is_readable_but_never_editable(merchant: Merchant, card: LoyaltyCard) -> None:
-    with schema_context(merchant.schema_name):
-        txn = LoyaltyTransaction.objects.get()
-    client = signed_in(merchant)
+def test_a_name_already_used_at_the_store_is_refused_on_the_name(loyalty: Loyalty) -> None:
+    response = signed_in(loyalty.merchant).post(
+        "/admin/staff/staffpin/add/",
+        {"store": str(loyalty.stamps_store.pk), "name": "Alice", "pin": "4826", "_save": "Save"},
+    )
 
-    listing = client.get("/admin/cards/loyaltytransaction/")
-    assert listing.status_code == 200
-    assert card.formatted_number in listing.content.decode()
-    filtered = client.get(f"/admin/cards/loyaltytransaction/?card__id__exact={card.pk}")
-    assert filtered.status_code == 200 and "Stamp earned" in filtered.content.decode()
-
-    detail = client.get(f"/admin/cards/loyaltytransaction/{txn.pk}/change/")
-    assert detail.status_code == 200
-    assert "first visit" in detail.content.decode()
-    assert 'name="_save"' not in detail.content.decode()
-    assert client.get("/admin/cards/loyaltytransaction/add/").status_code == 403
-    assert client.get(f"/admin/cards/loyaltytransaction/{txn.pk}/delete/").status_code == 403
-    client.post(f"/admin/cards/loyaltytransaction/{txn.pk}/change/", {"notes": "edited"})
-    with schema_context(merchant.schema_name):
-        txn.refresh_from_db()
-    assert txn.notes == "first visit"
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "name": ["This store already has a staff member with this name."]
+    }
+    assert "Constraint" not in response.content.decode()
 
 
-def test_card_and_ledger_lists_cost_the_same_queries_however_many_rows(
-    merchant: Merchant, card: LoyaltyCard
-) -> None:
-    client = signed_in(merchant)
+def test_renaming_keeps_the_pin_and_a_new_pin_replaces_it(loyalty: Loyalty) -> None:
+    alice = pin_row(loyalty, loyalty.stamps_pin_id)
+    url = f"/admin/staff/staffpin/{alice.pk}/change/"
+    client = signed_in(loyalty.merchant)
+    page = client.get(url).content.decode()
+    assert 'name="store"' not in page, "a PIN stays with its store"
+    assert 'name="pin"' in page and alice.pin_hash not in page
 
-    def queries(url: str) -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(url).status_code == 200
-        return len(captured)
+    response = client.post(url, {"name": "Alice B.", "pin": "", "is_active": "on"})
 
-    lists = ["/admin/cards/loyaltycard/", "/admin/cards/loyaltytransaction/"]
-    before = [queries(url) for url in lists]
-    with schema_context(merchant.schema_name):
-        for _ in range(5):
-            store = StoreFactory()
-            program = create_program(store=store, loyalty_type="stamps")
-            other = LoyaltyCard.objects.create(
-                customer=CustomerFactory(enrolled_store=store), program=program, store=store
-            )
-            pin = StaffPin.objects.create(store=store, name="Anna", pin_hash="x")
-            LoyaltyTransaction.objects.create(
-                card=other,
-                store=store,
-                staff_pin=pin,
-                transaction_type="stamp_earned",
-                stamps_delta=1,
-                stamps_after=1,
-                source="staff_page",
-            )
+    assert response.status_code == 302
+    renamed = pin_row(loyalty, alice.pk)
+    assert renamed.name == "Alice B." and renamed.pin_hash == alice.pin_hash
 
-    assert [queries(url) for url in lists] == before
+    response = client.post(url, {"name": "Alice B.", "pin": "9051", "is_active": "on"})
+
+    assert response.status_code == 302
+    changed = pin_row(loyalty, alice.pk)
+    assert pin_matches(changed.pin_hash, "9051") and not pin_matches(changed.pin_hash, STAMPS_PIN)
+
+
+def test_a_weak_new_pin_is_refused_and_nothing_changes(loyalty: Loyalty) -> None:
+    alice = pin_row(loyalty, loyalty.stamps_pin_id)
+
+    response = signed_in(loyalty.merchant).post(
+        f"/admin/staff/staffpin/{alice.pk}/change/",
+        {"name": "Alicia", "pin": "0000", "is_active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "pin": ["Choose a PIN that is not the same digit repeated."]
+    }
+    unchanged = pin_row(loyalty, alice.pk)
+    assert unchanged.name == "Alice" and unchanged.pin_hash == alice.pin_hash
+
+
+def test_a_deactivated_pin_is_refused_at_the_till(loyalty: Loyalty) -> None:
+    card = new_card(loyalty)
+    response = signed_in(loyalty.merchant).post(
+        f"/admin/staff/staffpin/{loyalty.stamps_pin_id}/change/", {"name": "Alice", "pin": ""}
+    )
+
+    assert response.status_code == 302
+    assert not pin_row(loyalty, loyalty.stamps_pin_id).is_active
+    assert stamp(loyalty, card).status_code != 201
+
+
+def test_the_unlock_action_lifts_a_lock(loyalty: Loyalty) -> None:
+    with schema_context(loyalty.merchant.schema_name):
+        StaffPin.objects.filter(pk=loyalty.stamps_pin_id).update(
+            locked_until=timezone.now() + timedelta(minutes=10)
+        )
+        StaffPin.objects.filter(pk=loyalty.points_pin_id).update(failed_attempts=3)
+    client = signed_in(loyalty.merchant)
+    assert "Locked until" in client.get("/admin/staff/staffpin/").content.decode()
+    locked = client.get("/admin/staff/staffpin/?lock=locked").content.decode()
+    assert "Alice" in locked and "Bob" not in locked
+    card = new_card(loyalty)
+    assert stamp(loyalty, card).status_code != 201, "locked"
+
+    response = client.post(
+        "/admin/staff/staffpin/",
+        {
+            "action": "unlock_pins",
+            "_selected_action": [loyalty.stamps_pin_id, loyalty.points_pin_id],
+        },
+        follow=True,
+    )
+
+    assert "2 PINs unlocked" in response.content.decode()
+    alice = pin_row(loyalty, loyalty.stamps_pin_id)
+    bob = pin_row(loyalty, loyalty.points_pin_id)
+    assert alice.locked_until is None and alice.failed_attempts == 0
+    assert bob.failed_attempts == 0
+    assert stamp(loyalty, card).status_code == 201
+    assert "Locked until" not in client.get("/admin/staff/staffpin/").content.decode()
+
+
+def test_pins_are_deactivated_not_deleted(loyalty: Loyalty) -> None:
+    client = signed_in(loyalty.merchant)
+
+    assert client.get(f"/admin/staff/staffpin/{loyalty.stamps_pin_id}/delete/").status_code == 403
+    actions = client.get("/admin/staff/staffpin/").content.decode()
+    assert 'value="delete_selected"' not in actions
+    assert 'value="unlock_pins"' in actions
+    with schema_context(loyalty.merchant.schema_name):
+        assert StaffPin.objects.filter(pk=loyalty.stamps_pin_id).exists()
+
+
+def test_another_merchant_cannot_see_the_pins(loyalty: Loyalty, other_merchant: Merchant) -> None:
+    client = signed_in(other_merchant)
+
+    assert "Alice" not in client.get("/admin/staff/staffpin/").content.decode()
+    assert client.get(f"/admin/staff/staffpin/{loyalty.stamps_pin_id}/change/").status_code == 302
