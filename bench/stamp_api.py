@@ -10,7 +10,7 @@ for --seconds, then the script prints requests per second, p50/p99 latency and t
 one stamp costs (counted in-process on the same code path, caches warm). The bench merchant is
 dropped at the end.
 
-    .venv/bin/python bench/stamp_api.py [--seconds 20] [--clients 16] [--workers 3]
+    .venv/bin/python bench/stamp_api.py [--seconds 20] [--clients 8] [--workers 4]
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def set_up(cards: int) -> dict:
     }
 
 
-def count_statements(setup: dict) -> float:
+def count_statements(setup: dict) -> tuple[float, float]:
     """SQL statements per stamp on the real code path (middleware, auth, service), caches warm."""
     client = Client(HTTP_HOST=setup["host"], HTTP_AUTHORIZATION=f"Bearer {setup['key']}")
     pin_id, pin = setup["pins"][0]
@@ -127,7 +127,9 @@ def count_statements(setup: dict) -> float:
         for number in numbers[1:]:
             stamp(number)
     connection.close()
-    return len(queries.captured_queries) / (len(numbers) - 1)
+    statements = [q["sql"] for q in queries.captured_queries]
+    control = sum(1 for sql in statements if sql in ("BEGIN", "COMMIT"))
+    return (len(statements) - control) / (len(numbers) - 1), control / (len(numbers) - 1)
 
 
 def free_port() -> int:
@@ -201,17 +203,18 @@ def client_process(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
     parser.add_argument("--processes", type=int, default=2, help="client processes")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
     parser.add_argument("--cards", type=int, default=60_000)
     options = parser.parse_args()
 
     print(f"setting up {options.cards} cards …", flush=True)
     setup = set_up(options.cards)
     try:
-        queries = count_statements(setup)
+        queries, control = count_statements(setup)
         port = free_port()
         env = {
             **os.environ,
@@ -231,7 +234,7 @@ def main() -> None:
                 "--workers",
                 str(options.workers),
                 "--worker-class",
-                "gthread",
+                options.worker_class,
                 "--threads",
                 str(options.threads),
                 "--keep-alive",
@@ -295,10 +298,13 @@ def main() -> None:
     p99 = latencies[min(count - 1, int(count * 0.99))] * 1000 if count else float("nan")
     print(
         f"stamps: {count} in {options.seconds:.0f} s = {count / options.seconds:.0f} stamps/s "
-        f"({options.clients} connections, gunicorn {options.workers}x{options.threads} gthread)"
+        f"({options.clients} connections, gunicorn {options.workers}x{options.threads} "
+        f"{options.worker_class})"
     )
     print(f"latency: p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99:.1f} ms")
-    print(f"SQL statements per stamp: {queries:.1f}")
+    print(
+        f"SQL queries per stamp: {queries:.1f} (+ {control:.1f} transaction control: BEGIN, COMMIT)"
+    )
     if failures:
         print(f"non-201 answers: {failures}")
 
