@@ -19,6 +19,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", backoffice_site.urls),
+    path("staff/", include("staff.urls")),
     path("join/<str:store_code>/", card_views.join, name="join"),
     path("c/<str:token>/", card_views.card_page, name="card-page"),
     path("c/<str:token>/qr.svg", card_views.card_qr, name="card-qr"),

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from staff import views
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="staff/login.html", redirect_authenticated_user=True, next_page="/staff/"
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="/staff/login/"), name="logout"),
+    path("store/", views.choose_store, name="store"),
+    path("card/<str:number>/", views.card_screen, name="card"),
+    path("card/<str:number>/<slug:action>/", views.operate, name="operate"),
+]

@@ -1,0 +1,318 @@
+"""The staff terminal: sign in, pick the store (remembered on the device), find a card by typing or
+scanning it, then add stamps or points or redeem, with the staff member's PIN.
+
+Interfaces only: the rules are the engine's (cards.services), the same as the API's. Every form
+works without JavaScript; the scanner and the PIN keypad are enhancements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from collections.abc import Callable
+from datetime import datetime, time
+from functools import wraps
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cards.models import LoyaltyCard, LoyaltyTransaction, TransactionSource, TransactionType
+from cards.numbers import normalise_card_number
+from cards.selectors import get_card
+from cards.services import (
+    IdempotencyRequest,
+    Replay,
+    StaffAuth,
+    add_points,
+    add_stamps,
+    redeem_points,
+    redeem_stamps,
+)
+from loyalty_saas.common.errors import ApplicationError
+from loyalty_saas.common.request_meta import RequestMeta
+from programs.models import Store
+from staff.forms import (
+    LookupForm,
+    PointsForm,
+    RedeemPointsForm,
+    RedeemStampsForm,
+    StaffMixin,
+    StampForm,
+)
+from staff.models import StaffPin
+
+STORE_COOKIE = "staff_store"
+STORE_COOKIE_SALT = "staff-terminal-store"
+LOGIN_URL = "/staff/login/"
+
+ACTIONS: dict[str, type[StaffMixin]] = {
+    "stamp": StampForm,
+    "points": PointsForm,
+    "redeem-stamps": RedeemStampsForm,
+    "redeem-points": RedeemPointsForm,
+}
+
+
+def _terminal_store(request: HttpRequest) -> Store | None:
+    code = request.get_signed_cookie(STORE_COOKIE, default=None, salt=STORE_COOKIE_SALT)
+    return Store.objects.filter(code=code, is_active=True).first() if code else None
+
+
+def terminal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in, with a store chosen on this device."""
+
+    @login_required(login_url=LOGIN_URL)
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        store = _terminal_store(request)
+        if store is None:
+            return HttpResponseRedirect(reverse("staff:store"))
+        return view(request, store, *args, **kwargs)
+
+    return wrapper
+
+
+@login_required(login_url=LOGIN_URL)
+@require_http_methods(["GET", "POST"])
+def choose_store(request: HttpRequest) -> HttpResponse:
+    stores = list(Store.objects.filter(is_active=True).order_by("name"))
+    if request.method == "POST":
+        chosen = next((s for s in stores if s.code == request.POST.get("store")), None)
+        if chosen is not None:
+            response = HttpResponseRedirect(reverse("staff:home"))
+            response.set_signed_cookie(
+                STORE_COOKIE,
+                chosen.code,
+                salt=STORE_COOKIE_SALT,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+            return response
+    return render(
+        request, "staff/store.html", {"stores": stores, "current": _terminal_store(request)}
+    )
+
+
+@terminal
+@require_http_methods(["GET"])
+def home(request: HttpRequest, store: Store) -> HttpResponse:
+    form = LookupForm(request.GET or None)
+    status = 200
+    if request.GET and form.is_valid():
+        number = normalise_card_number(form.cleaned_data["number"])
+        try:
+            card = get_card(card_number=number, store=store)
+        except ApplicationError as error:
+            form.add_error("number", _describe(error, store))
+            status = 404 if error.status_code == 404 else 400
+        else:
+            return HttpResponseRedirect(reverse("staff:card", args=[card.card_number]))
+    return render(
+        request,
+        "staff/home.html",
+        {"store": store, "form": form, "shift": _shift(store)},
+        status=status,
+    )
+
+
+@terminal
+@require_http_methods(["GET"])
+def card_screen(request: HttpRequest, store: Store, number: str) -> HttpResponse:
+    try:
+        card = get_card(card_number=number, store=store)
+    except ApplicationError as error:
+        messages.error(request, _describe(error, store))
+        return HttpResponseRedirect(reverse("staff:home"))
+    return _render_card(request, store, card)
+
+
+@terminal
+@require_POST
+def operate(request: HttpRequest, store: Store, number: str, action: str) -> HttpResponse:
+    try:
+        card = get_card(card_number=number, store=store)
+    except ApplicationError as error:
+        messages.error(request, _describe(error, store))
+        return HttpResponseRedirect(reverse("staff:home"))
+    form_class = ACTIONS.get(action)
+    if form_class is None:
+        return HttpResponseRedirect(reverse("staff:card", args=[card.card_number]))
+    form = _form(form_class, card, store, data=request.POST)
+    if not form.is_valid():
+        return _render_card(request, store, card, bound={action: form}, status=400)
+
+    fields = form.cleaned_data
+    common: dict[str, Any] = {
+        "card_number": card.card_number,
+        "staff": StaffAuth(staff_pin_id=fields["staff_pin_id"], pin=fields["pin"]),
+        "meta": RequestMeta.from_request(request, source=TransactionSource.STAFF_PAGE),
+        "scope_store": store,
+        # One token per rendered form: a double tap or a resent form replays, never repeats.
+        "idempotency": IdempotencyRequest(
+            key=f"staff-{fields['op']}",
+            fingerprint=hashlib.sha256(f"{action}:{card.card_number}".encode()).hexdigest(),
+            render=lambda txn: {"transaction_id": txn.pk},
+        ),
+    }
+    try:
+        if action == "stamp":
+            result = add_stamps(quantity=fields["quantity"], **common)
+        elif action == "points":
+            result = add_points(purchase_amount_cents=form.cents(), **common)  # type: ignore[attr-defined]
+        elif action == "redeem-stamps":
+            result = redeem_stamps(**common)
+        else:
+            result = redeem_points(reward_id=fields["reward_id"], **common)
+    except ApplicationError as error:
+        messages.error(request, _describe(error, store))
+    else:
+        if isinstance(result, Replay):
+            if result.status_code == 201:
+                messages.info(request, _("This operation was already recorded."))
+            else:
+                messages.error(request, str(result.body.get("detail", "")))
+        else:
+            messages.success(request, _describe_success(result))
+    return HttpResponseRedirect(reverse("staff:card", args=[card.card_number]))
+
+
+def _form(
+    form_class: type[StaffMixin], card: LoyaltyCard, store: Store, data: Any = None
+) -> StaffMixin:
+    pins = list(StaffPin.objects.filter(store=store, is_active=True).order_by("name"))
+    kwargs: dict[str, Any] = {"staff_pins": pins, "prefix": None}
+    if form_class is RedeemPointsForm:
+        kwargs["rewards"] = card.program.points_rewards
+    initial = {"op": uuid.uuid4()}
+    if len(pins) == 1:
+        initial["staff_pin_id"] = pins[0].pk
+    return form_class(data, initial=initial, **kwargs)
+
+
+def _render_card(
+    request: HttpRequest,
+    store: Store,
+    card: LoyaltyCard,
+    bound: dict[str, StaffMixin] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    program = card.program
+    bound = bound or {}
+    forms = {}
+    for action, form_class in ACTIONS.items():
+        if action in ("stamp", "redeem-stamps") and not program.has_stamps:
+            continue
+        if action in ("points", "redeem-points") and not program.has_points:
+            continue
+        if action == "redeem-points" and not program.points_rewards:
+            continue
+        forms[action] = bound.get(action) or _form(form_class, card, store)
+    context = {
+        "store": store,
+        "card": card,
+        "program": program,
+        "customer": card.customer,
+        "forms": forms,
+        "shift": _shift(store),
+        "stamp_marks": (
+            [i < card.stamp_count for i in range(program.stamps_target)]
+            if program.has_stamps and program.stamps_target
+            else []
+        ),
+        "stamp_reward_ready": bool(
+            program.has_stamps
+            and program.stamps_target
+            and card.stamp_count >= program.stamps_target
+        ),
+        "affordable": [
+            r for r in program.points_rewards if r["points_cost"] <= card.points_balance
+        ],
+        "has_pins": StaffPin.objects.filter(store=store, is_active=True).exists(),
+    }
+    return render(request, "staff/card.html", context, status=status)
+
+
+def _shift(store: Store) -> list[LoyaltyTransaction]:
+    """Today's operations at this store from the terminal (the store's local day)."""
+    zone = ZoneInfo(store.timezone)
+    midnight = datetime.combine(timezone.now().astimezone(zone).date(), time.min, tzinfo=zone)
+    return list(
+        LoyaltyTransaction.objects.filter(
+            store=store, source=TransactionSource.STAFF_PAGE, created_at__gte=midnight
+        )
+        .select_related("card", "staff_pin")
+        .order_by("-created_at", "-pk")[:10]
+    )
+
+
+def _local_time(value: str | datetime, store: Store) -> str:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return formats.time_format(moment.astimezone(ZoneInfo(store.timezone)), "H:i")
+
+
+def _describe(error: ApplicationError, store: Store) -> str:
+    """A refusal in plain words, in the user's language."""
+    extra = error.extra
+    if error.code == "cooldown_active":
+        minutes = max(1, math.ceil(extra.get("retry_after", 60) / 60))
+        return ngettext(
+            "Too soon: this card just got a stamp. Wait %(minutes)d more minute.",
+            "Too soon: this card just got a stamp. Wait %(minutes)d more minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+    if error.code == "daily_limit_reached":
+        limit = extra.get("max_daily_stamps", 0)
+        return ngettext(
+            "This card has reached today's limit of %(limit)d stamp.",
+            "This card has reached today's limit of %(limit)d stamps.",
+            limit,
+        ) % {"limit": limit}
+    if error.code == "pin_locked":
+        return _(
+            "This PIN is locked until %(time)s after too many wrong attempts. Ask a "
+            "manager to unlock it."
+        ) % {"time": _local_time(extra["locked_until"], store)}
+    if error.code == "pin_invalid":
+        return _("Wrong PIN. Check the staff member and try again.")
+    if error.code == "insufficient_stamps":
+        return _("Not enough stamps yet: %(count)s of %(target)s.") % {
+            "count": extra.get("stamp_count"),
+            "target": extra.get("stamps_target"),
+        }
+    if error.code == "insufficient_points":
+        return _("Not enough points: %(balance)s, the reward needs %(cost)s.") % {
+            "balance": extra.get("points_balance"),
+            "cost": extra.get("points_cost"),
+        }
+    if error.code == "not_found":
+        return _("No card with this number at this store.")
+    return str(error.message)
+
+
+def _describe_success(txn: LoyaltyTransaction) -> str:
+    card = txn.card
+    if txn.transaction_type == TransactionType.STAMP_EARNED:
+        return ngettext(
+            "%(n)d stamp added: %(count)d of %(target)d.",
+            "%(n)d stamps added: %(count)d of %(target)d.",
+            txn.stamps_delta,
+        ) % {"n": txn.stamps_delta, "count": card.stamp_count, "target": card.program.stamps_target}
+    if txn.transaction_type == TransactionType.POINTS_EARNED:
+        return ngettext(
+            "%(n)d point added: the balance is %(balance)d.",
+            "%(n)d points added: the balance is %(balance)d.",
+            txn.points_delta,
+        ) % {"n": txn.points_delta, "balance": card.points_balance}
+    return _("Reward given: %(reward)s.") % {"reward": txn.reward_description or "—"}
