@@ -616,3 +616,11 @@ def expire_points(*, now: datetime | None = None, batch_size: int = 1000) -> int
             transaction.on_commit(partial(_announce, card_id, TransactionType.POINTS_EXPIRED))
         if len(batch) < batch_size:
             return len(expired)
+
+
+def purge_idempotency_records(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Forget stored responses of keys older than ``older_than``; a retry after that is a new
+    request. Returns how many were removed."""
+    cutoff = (now or timezone.now()) - older_than
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

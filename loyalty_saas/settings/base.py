@@ -294,7 +294,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cards.tasks.expire_points_everywhere_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    "purge-idempotency-records": {
+        "task": "cards.tasks.purge_idempotency_records_everywhere_task",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
+# How long a retry with the same Idempotency-Key is answered from the first response.
+IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=30)
 
 # --- Security defaults that hold everywhere
 SESSION_COOKIE_HTTPONLY = True

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from cards.models import LoyaltyTransaction
+from cards.models import IdempotencyRecord, LoyaltyTransaction
+from cards.tasks import purge_idempotency_records_everywhere_task
 from tests.cards.helpers import new_card, stamp
 from tests.conftest import Loyalty
 
@@ -54,3 +58,16 @@ def test_an_unusable_key_is_400(loyalty: Loyalty) -> None:
     response = stamp(loyalty, new_card(loyalty), headers={"idempotency-key": "x" * 201})
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["errors"]
+
+
+def test_old_keys_are_forgotten_every_day(loyalty: Loyalty) -> None:
+    card = new_card(loyalty)
+    stamp(loyalty, card, headers={"idempotency-key": "old"})
+    with schema_context(loyalty.merchant.schema_name):
+        IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(days=31))
+    stamp(loyalty, new_card(loyalty, email="b@example.com"), headers={"idempotency-key": "new"})
+
+    assert purge_idempotency_records_everywhere_task.delay().get() == 1
+    with schema_context(loyalty.merchant.schema_name):
+        assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+        assert LoyaltyTransaction.objects.count() == 2  # the ledger keeps everything
