@@ -32,12 +32,17 @@
     if (stop) { stop(); stop = null; video.hidden = true; return; }
     video.hidden = false;
     status.textContent = scanner.dataset.looking || "";
+    var messages = {};
+    ["denied", "no_camera", "busy", "insecure", "unsupported", "failed"].forEach(function (code) {
+      // data-msg-no_camera is dataset.msgNo_camera: only the letter after a dash changes case.
+      messages[code] = scanner.dataset["msg" + code.charAt(0).toUpperCase() + code.slice(1)];
+    });
     window.LoyaltyScanner.start(video, function (code) {
       stop = null;
       video.hidden = true;
       field.value = code;
       form.submit();
-    }).then(function (stopFn) { stop = stopFn; }).catch(function (error) {
+    }, { messages: messages }).then(function (stopFn) { stop = stopFn; }).catch(function (error) {
       video.hidden = true;
       status.textContent = error.message;
     });
