@@ -17,6 +17,30 @@ from loyalty_saas.common.qr import qr_svg
 from programs.models import LoyaltyProgram, Store
 
 
+def readable_ink(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` ("#RRGGBB").
+
+    Uses the WCAG relative luminance and contrast ratio. Either black or white always reaches at
+    least 4.58:1 against any colour, so the pick meets WCAG AA for normal text.
+    """
+    channels = (int(background[index : index + 2], 16) / 255 for index in (1, 3, 5))
+    red, green, blue = (
+        channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+        for channel in channels
+    )
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    contrast_with_black = (luminance + 0.05) / 0.05
+    contrast_with_white = 1.05 / (luminance + 0.05)
+    return "#000000" if contrast_with_black > contrast_with_white else "#FFFFFF"
+
+
+def _stamp_columns(target: int) -> int:
+    # Rows of equal length read like a paper card: 10 stamps as 2 x 5, 8 as 2 x 4, 6 as 2 x 3.
+    if target <= 5:
+        return target
+    return next((columns for columns in (5, 4, 3) if target % columns == 0), 5)
+
+
 @require_http_methods(["GET", "POST"])
 def join(request: HttpRequest, store_code: str) -> HttpResponse:
     store = Store.objects.filter(code=store_code.strip().lower()).first()
@@ -39,7 +63,13 @@ def join(request: HttpRequest, store_code: str) -> HttpResponse:
     return render(
         request,
         "cards/join.html",
-        {"store": store, "program": program, "form": form, "unavailable": unavailable},
+        {
+            "store": store,
+            "program": program,
+            "card_ink": readable_ink(program.card_color) if program else None,
+            "form": form,
+            "unavailable": unavailable,
+        },
         status=status,
     )
 
@@ -63,14 +93,23 @@ def card_page(request: HttpRequest, token: str) -> HttpResponse:
         "card": card,
         "program": program,
         "store": program.store,
-        "qr": qr_svg(card.qr_code_data, scale=6, title=card.formatted_number),
+        "card_ink": readable_ink(program.card_color),
+        # The SVG has a fixed size (no viewBox), so the scale sets how big it shows: about 250 px
+        # for a card number, large enough for a till scanner and still inside a 320 px screen.
+        "qr": qr_svg(card.qr_code_data, scale=10, title=card.formatted_number),
         "apple_pass_url": apple_pass_url(card, request.tenant.domain_url),
         "google_save_url": google_save_url(card, request.tenant.domain_url),
     }
     if program.has_stamps and program.stamps_target:
         filled = min(card.stamp_count, program.stamps_target)
         context["stamp_marks"] = [index < filled for index in range(program.stamps_target)]
+        context["stamps_filled"] = filled
+        context["stamp_columns"] = _stamp_columns(program.stamps_target)
         context["rewards_ready"] = card.stamp_count // program.stamps_target
+        # Stamps beyond the full rewards already count toward the card after those are redeemed.
+        context["stamps_carried"] = (
+            card.stamp_count % program.stamps_target if context["rewards_ready"] else 0
+        )
     if program.has_points:
         rewards = sorted(program.points_rewards, key=lambda reward: reward["points_cost"])
         context["rewards"] = rewards

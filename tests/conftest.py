@@ -44,6 +44,40 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         _set_suffix_to_test_databases(suffix)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: pytest.FixtureDef,
+    django_db_keepdb: bool,
+    django_db_createdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """The test database, always: pytest-django's own fixture creates it only when a collected
+    test carries its ``django_db`` mark or ``db`` fixture, and ``committed_db`` is neither, so a
+    module of committed tests run on its own would otherwise query the development database."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    keepdb = django_db_keepdb and not django_db_createdb
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=verbosity, interactive=False, keepdb=keepdb, aliases={"default"}
+        )
+    yield
+    if keepdb:
+        return
+    with django_db_blocker.unblock():
+        # Threads of the live server and of the concurrency tests may still hold a connection;
+        # DROP DATABASE would refuse while they do.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        teardown_databases(config, verbosity=verbosity)
+
+
 @pytest.fixture(autouse=True)
 def _back_to_public_schema() -> Iterator[None]:
     yield
