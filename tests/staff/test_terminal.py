@@ -176,3 +176,28 @@ def test_the_terminal_speaks_the_users_language(loyalty: Loyalty, cashier: Clien
         f"/staff/card/{card.card_number}/", headers={"accept-language": "de"}
     ).content.decode()
     assert '<html lang="de">' in page
+    assert "Stempel hinzufügen" in page and "Mitarbeiter" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        (
+            "fr",
+            "Trop tôt\u00a0: cette carte vient de recevoir un tampon. Attendez encore 15 minutes.",
+        ),
+        (
+            "de",
+            "Zu früh: Diese Karte hat gerade einen Stempel bekommen. Warten Sie noch 15 Minuten.",
+        ),
+        ("lb", "Ze fréi: Dës Kaart huet grad e Stempel kritt. Waart nach 15 Minutten."),
+    ],
+)
+def test_refusals_are_in_the_users_language(
+    loyalty: Loyalty, cashier: Client, language: str, refusal: str
+) -> None:
+    cashier.cookies["django_language"] = language
+    card = new_card(loyalty)
+    _stamp(cashier, card, loyalty=loyalty)
+    page = _stamp(cashier, card, loyalty=loyalty).content.decode()
+    assert refusal in page
