@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PUBLIC_PORT ?= $(PORT)
 
-.PHONY: run test lint format bench messages makemessages migrate seed stop-db install
+.PHONY: run test screenshots lint format bench messages makemessages migrate seed stop-db install
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,10 +34,18 @@ run: seed
 
 # The embedded server is left running by `make run` (`make stop-db` stops it); `make test` stops it
 # again when it was the one that started it.
+STOP_EMBEDDED_PG_AFTER = if [ -z "$$DATABASE_URL" ] && ! $(PY) -m loyalty_saas.embedded_pg status >/dev/null; then \
+	  trap '$(PY) -m loyalty_saas.embedded_pg stop' EXIT; fi
 test: install
-	@if [ -z "$$DATABASE_URL" ] && ! $(PY) -m loyalty_saas.embedded_pg status >/dev/null; then \
-	  trap '$(PY) -m loyalty_saas.embedded_pg stop' EXIT; fi; \
+	@$(STOP_EMBEDDED_PG_AFTER); \
 	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0 && $(PY) -m pytest
+
+# The README's pictures: the browser test of the join → stamp → card flow, saving phone and tablet
+# views of the terminal and the card page.
+screenshots: install
+	@$(STOP_EMBEDDED_PG_AFTER); \
+	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0 && \
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_flows.py -k joins -q
 
 lint: install
 	$(VENV)/bin/ruff check .

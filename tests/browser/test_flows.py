@@ -19,6 +19,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import STAMPS_PIN, Loyalty
 
+from . import audit
+
 pytestmark = pytest.mark.usefixtures("committed_db")
 
 PHONE = {"width": 390, "height": 844}
@@ -34,6 +36,12 @@ def _base(live_server_url: str, loyalty: Loyalty) -> str:
 def _cashier(loyalty: Loyalty) -> None:
     with schema_context(loyalty.merchant.schema_name):
         User.objects.create_user(**CASHIER)
+
+
+def _check(shot, page: Page, name: str) -> None:
+    """Save the screen, then hold it to WCAG AA contrast and our touch-target size."""
+    shot(page, name)
+    assert audit.problems(page) == [], name
 
 
 def _page(browser: Browser, viewport: dict[str, int]) -> Page:
@@ -53,7 +61,7 @@ def _docs_shot(page: Page, name: str) -> None:
 def _sign_in(page: Page, base: str, shot) -> None:
     page.goto(f"{base}/staff/")
     expect(page).to_have_url(re.compile(r"/staff/login/"))
-    shot(page, "terminal-sign-in")
+    _check(shot, page, "terminal-sign-in")
     page.fill("#id_username", CASHIER["username"])
     page.fill("#id_password", CASHIER["password"])
     page.click("main button[type=submit]")
@@ -79,37 +87,37 @@ def test_a_customer_joins_and_a_cashier_stamps_the_card(
     # The customer scans the store's QR code and joins, on their phone.
     phone = _page(browser, PHONE)
     phone.goto(f"{base}/join/main/")
-    artifacts(phone, "join")
+    _check(artifacts, phone, "join")
     phone.fill("#id_name", "Jane Doe")
     phone.fill("#id_email", "jane@example.com")
     phone.check("#id_marketing_consent")
     phone.click(".join-form button[type=submit]")
     expect(phone).to_have_url(re.compile(r"/c/[\w-]+/$"))
     expect(phone.get_by_text("0 of 10 stamps")).to_be_visible()
-    artifacts(phone, "card-new")
+    _check(artifacts, phone, "card-new")
     number = re.sub(r"\D", "", phone.locator(".card-number").first.inner_text())
     assert len(number) == 12
 
     # The cashier, on the counter tablet.
     till = _page(browser, TABLET)
     _sign_in(till, base, artifacts)
-    artifacts(till, "terminal-home")
+    _check(artifacts, till, "terminal-home")
     till.fill("#card-number", number)
     till.click("#lookup")
     expect(till.locator("#card-summary")).to_contain_text("Jane Doe")
     expect(till.locator("#stamp-count")).to_have_text("0 / 10 stamps")
-    artifacts(till, "terminal-card")
+    _check(artifacts, till, "terminal-card")
 
     _enter_pin(till, "stamp-form", STAMPS_PIN)
     till.click("#stamp-submit")
     expect(till.locator("#result")).to_have_text("1 stamp added: 1 of 10.")
     expect(till.locator("#stamp-count")).to_have_text("1 / 10 stamps")
-    artifacts(till, "terminal-stamped")
+    _check(artifacts, till, "terminal-stamped")
 
     _enter_pin(till, "stamp-form", "9999")
     till.click("#stamp-submit")
     expect(till.locator("#result")).to_have_text(re.compile(r"^Wrong PIN\."))
-    artifacts(till, "terminal-wrong-pin")
+    _check(artifacts, till, "terminal-wrong-pin")
 
     _enter_pin(till, "stamp-form", STAMPS_PIN)
     till.click("#stamp-submit")
@@ -117,13 +125,13 @@ def test_a_customer_joins_and_a_cashier_stamps_the_card(
         "Too soon: this card just got a stamp. Wait 15 more minutes."
     )
     expect(till.locator("#shift-operations")).to_contain_text(number[-4:])
-    artifacts(till, "terminal-cooldown")
+    _check(artifacts, till, "terminal-cooldown")
 
     # Back on the customer's phone, the card shows the stamp.
     phone.reload()
     expect(phone.get_by_text("1 of 10 stamps")).to_be_visible()
     assert phone.locator(".stamps .filled, .stamp-grid .filled").count() == 1
-    artifacts(phone, "card-one-stamp")
+    _check(artifacts, phone, "card-one-stamp")
 
     # The views the README shows.
     _docs_shot(phone, "card-phone")
@@ -156,3 +164,39 @@ def test_the_terminal_finds_a_card_with_the_camera(
     expect(till).to_have_url(re.compile(rf"/staff/card/{card.card_number}/$"), timeout=15_000)
     expect(till.locator("#card-summary")).to_contain_text("Scan Me")
     artifacts(till, "terminal-scanned")
+
+
+def test_a_points_card_in_german(
+    live_server_url: str, committed_loyalty: Loyalty, browser_factory, artifacts
+) -> None:
+    from cards.services import StaffAuth, add_points, enroll_customer
+    from loyalty_saas.common.request_meta import RequestMeta
+    from tests.conftest import POINTS_PIN
+
+    with schema_context(committed_loyalty.merchant.schema_name):
+        card = enroll_customer(store_code="bakery", name="Lena", email="lena@example.com").card
+        add_points(
+            card_number=card.card_number,
+            purchase_amount_cents=4000,  # 1.5 points a euro: 60 points
+            staff=StaffAuth(staff_pin_id=committed_loyalty.points_pin_id, pin=POINTS_PIN),
+            meta=RequestMeta(source="api"),
+        )
+
+    context = _page(browser_factory(), PHONE).context
+    context.add_cookies(
+        [
+            {
+                "name": "django_language",
+                "value": "de",
+                "url": _base(live_server_url, committed_loyalty),
+            }
+        ]
+    )
+    phone = context.new_page()
+    phone.goto(f"{_base(live_server_url, committed_loyalty)}/c/{card.public_token}/")
+    expect(phone.locator("html")).to_have_attribute("lang", "de")
+    expect(phone.locator(".points-balance")).to_have_text("60 Punkte")
+    expect(phone.get_by_text("Sie haben genug Punkte für eine Prämie!")).to_be_visible()
+    expect(phone.get_by_text("Noch 60 Punkte bis „A tart“.")).to_be_visible()
+    expect(phone.locator(".rewards li.is-ready")).to_have_count(1)
+    _check(artifacts, phone, "points-card-de")

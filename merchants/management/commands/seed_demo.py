@@ -152,6 +152,7 @@ class Command(BaseCommand):
             + ", ".join(
                 absolute_url(result["host"], f"/join/{s['code']}/") for s in result["stores"]
             ),
+            f"  Staff terminal:  {absolute_url(result['host'], '/staff/')}  (sign in as the owner)",
             "  Staff PINs:      "
             + ", ".join(
                 f"{p['store_code']}: #{p['id']} {p['name']} PIN {p['pin']}"
