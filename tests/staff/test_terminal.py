@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 from cards.models import LoyaltyTransaction
 from programs.models import LoyaltyProgram
 from tests.cards.helpers import new_card, reload
-from tests.conftest import POINTS_PIN, STAMPS_PIN, Loyalty, client_for
+from tests.conftest import PASSWORD, POINTS_PIN, STAMPS_PIN, Loyalty, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +201,14 @@ def test_refusals_are_in_the_users_language(
     _stamp(cashier, card, loyalty=loyalty)
     page = _stamp(cashier, card, loyalty=loyalty).content.decode()
     assert refusal in page
+
+
+def test_owners_get_a_link_to_the_back_office_and_cashiers_do_not(
+    loyalty: Loyalty, cashier: Client
+) -> None:
+    assert 'href="/admin/"' not in cashier.get("/staff/").content.decode()
+    owner = client_for(loyalty.merchant)
+    assert owner.login(username=loyalty.merchant.contact_email, password=PASSWORD)
+    owner.post("/staff/store/", {"store": "main"})
+    page = owner.get("/staff/").content.decode()
+    assert 'href="/admin/"' in page and "Back office" in page
