@@ -29,11 +29,16 @@ def ensure_running(data_dir: Path) -> dict[str, str]:
     """Start (or reuse) the embedded server and return Django ``DATABASES`` connection fields."""
     _quiet_pgserver()
     import pgserver
+    from pgserver.utils import PostmasterInfo
 
     pgdata = data_dir / "pg"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
-    info = server.get_postmaster_info()
+    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    if info is None or not info.is_running():
+        # get_server registers an exit hook that rewrites a shared pid file; processes that only
+        # connect to a running server (the runserver child, gunicorn workers, pytest) skip it,
+        # so several of them ending at once (Ctrl-C) cannot race on that file.
+        info = pgserver.get_server(pgdata, cleanup_mode=None).get_postmaster_info()
     socket_dir = str(info.socket_dir)
     _ensure_database(socket_dir, str(info.port or 5432))
     return {
