@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from cards.links import apple_pass_url, card_page_url, google_save_url
 from cards.models import LoyaltyCard, TransactionSource, TransactionType
+from loyalty_saas.common.api import OutputSerializer
 from programs.models import LoyaltyType
 
 
@@ -17,10 +18,11 @@ def _host(context: dict[str, Any]) -> str:
 
 
 # Output serializers are plain Serializers with explicit fields: a ModelSerializer introspects
-# the model on every instantiation, which cost more than the whole database work of a stamp.
+# the model on every instantiation, which cost more than the whole database work of a stamp; and
+# they copy their fields cheaply (OutputSerializer).
 
 
-class CustomerOutput(serializers.Serializer):
+class CustomerOutput(OutputSerializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     email = serializers.EmailField()
@@ -33,7 +35,7 @@ class CustomerOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class TransactionOutput(serializers.Serializer):
+class TransactionOutput(OutputSerializer):
     id = serializers.IntegerField()
     transaction_type = serializers.ChoiceField(choices=TransactionType.choices)
     stamps_delta = serializers.IntegerField()
@@ -50,7 +52,7 @@ class TransactionOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class CardOutput(serializers.Serializer):
+class CardOutput(OutputSerializer):
     card_number = serializers.CharField()
     customer = CustomerOutput()
     program_id = serializers.IntegerField()
@@ -134,6 +136,6 @@ class PointsRedeemInput(StaffInput):
     reward_id = serializers.CharField(max_length=40)
 
 
-class OperationOutput(serializers.Serializer):
+class OperationOutput(OutputSerializer):
     transaction = TransactionOutput()
     card = CardOutput()

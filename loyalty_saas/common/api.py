@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -55,6 +56,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body["retry_after"] = int(exc.wait)
     response.data = body
     return response
+
+
+class OutputSerializer(serializers.Serializer):
+    """A read-only serializer that is cheap to instantiate, for responses on hot paths.
+
+    DRF deep-copies every declared field for every serializer instance, and a field's deep copy
+    re-runs its ``__init__``: for a stamp's response (card, customer, transaction: 45 fields) that
+    cost more than the service's SQL. A plain field is stateless once bound (``bind`` only assigns
+    its name, parent and source on the copy), so a shallow copy serves; nested serializers keep
+    the deep copy, since they carry their own bound fields and the request's context.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer)
+            else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
 
 class ErrorSerializer(serializers.Serializer):
