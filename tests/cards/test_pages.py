@@ -113,3 +113,21 @@ def test_the_join_page_is_translated(loyalty: Loyalty) -> None:
         .content.decode()
     )
     assert '<html lang="fr">' in html
+    assert "Rejoindre Coffee Card" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "offer"),
+    [
+        ("en", "Earn points on every purchase: 1.50 per euro."),
+        ("fr", "Gagnez des points à chaque achat\u00a0: 1,50 par euro."),
+        ("de", "Sammeln Sie bei jedem Einkauf Punkte: 1,50 pro Euro."),
+    ],
+)
+def test_the_points_offer_shows_the_rate_as_people_write_it(
+    loyalty: Loyalty, language: str, offer: str
+) -> None:
+    page = client_for(loyalty.merchant).get("/join/bakery/", headers={"accept-language": language})
+    html = page.content.decode()
+    assert offer in html
+    assert "<strong>0</strong>" in html  # the card preview starts at zero points
