@@ -210,15 +210,23 @@ def _render_card(
 ) -> HttpResponse:
     program = card.program
     bound = bound or {}
-    forms = {}
-    for action, form_class in ACTIONS.items():
-        if action in ("stamp", "redeem-stamps") and not program.has_stamps:
-            continue
-        if action in ("points", "redeem-points") and not program.has_points:
-            continue
-        if action == "redeem-points" and not program.points_rewards:
-            continue
-        forms[action] = bound.get(action) or _form(form_class, card, store)
+    stamp_reward_ready = bool(
+        program.has_stamps and program.stamps_target and card.stamp_count >= program.stamps_target
+    )
+    affordable = [r for r in program.points_rewards if r["points_cost"] <= card.points_balance]
+    # A reward action is offered only when the card can have it: at a busy counter a button that
+    # can only be refused is noise. (The engine still refuses a forged or stale form.)
+    offered = {
+        "stamp": program.has_stamps,
+        "redeem-stamps": stamp_reward_ready,
+        "points": program.has_points,
+        "redeem-points": program.has_points and bool(affordable),
+    }
+    forms = {
+        action: bound.get(action) or _form(form_class, card, store)
+        for action, form_class in ACTIONS.items()
+        if offered[action] or action in bound
+    }
     context = {
         "store": store,
         "card": card,
@@ -231,14 +239,8 @@ def _render_card(
             if program.has_stamps and program.stamps_target
             else []
         ),
-        "stamp_reward_ready": bool(
-            program.has_stamps
-            and program.stamps_target
-            and card.stamp_count >= program.stamps_target
-        ),
-        "affordable": [
-            r for r in program.points_rewards if r["points_cost"] <= card.points_balance
-        ],
+        "stamp_reward_ready": stamp_reward_ready,
+        "affordable": affordable,
         "has_pins": StaffPin.objects.filter(store=store, is_active=True).exists(),
     }
     return render(request, "staff/card.html", context, status=status)

@@ -10,6 +10,7 @@ Two modes:
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -69,13 +70,24 @@ def django_db_setup(
         return
     with django_db_blocker.unblock():
         # Threads of the live server and of the concurrency tests may still hold a connection;
-        # DROP DATABASE would refuse while they do.
+        # DROP DATABASE would refuse while they do. pg_terminate_backend only signals: wait until
+        # they are gone.
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        teardown_databases(config, verbosity=verbosity)
+            for _ in range(100):
+                cursor.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.05)
+        # This connection too: after Playwright's greenlets, ``connection`` here may be another
+        # object than the one teardown_databases closes.
+        connection.close()
+        try:
+            teardown_databases(config, verbosity=verbosity)
+        except Exception as error:  # the next run drops and recreates it anyway
+            request.node.warn(pytest.PytestWarning(f"test database not dropped: {error!r}"))
 
 
 @pytest.fixture(autouse=True)

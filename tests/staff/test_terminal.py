@@ -10,6 +10,8 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from cards.models import LoyaltyTransaction
+from cards.services import adjust
+from loyalty_saas.common.request_meta import RequestMeta
 from programs.models import LoyaltyProgram
 from tests.cards.helpers import new_card, reload
 from tests.conftest import PASSWORD, POINTS_PIN, STAMPS_PIN, Loyalty, client_for
@@ -212,3 +214,34 @@ def test_owners_get_a_link_to_the_back_office_and_cashiers_do_not(
     owner.post("/staff/store/", {"store": "main"})
     page = owner.get("/staff/").content.decode()
     assert 'href="/admin/"' in page and "Back office" in page
+
+
+def test_rewards_are_offered_only_when_the_card_has_one(loyalty: Loyalty, cashier: Client) -> None:
+    card = new_card(loyalty)
+    page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
+    assert 'id="stamp-form"' in page and 'id="redeem-stamps-form"' not in page
+    with schema_context(loyalty.merchant.schema_name):
+        adjust(card=card, stamps_delta=10, notes="paper card", meta=RequestMeta.system())
+    page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
+    assert "Reward ready: A free coffee" in page
+    redeemed = cashier.post(
+        f"/staff/card/{card.card_number}/redeem-stamps/",
+        {"staff_pin_id": loyalty.stamps_pin_id, "pin": STAMPS_PIN, "op": _op(page)},
+        follow=True,
+    ).content.decode()
+    assert "Reward given: A free coffee." in redeemed
+    assert 'id="redeem-stamps-form"' not in redeemed
+    assert reload(loyalty, card).stamp_count == 0
+
+
+def test_a_points_reward_is_offered_once_the_balance_reaches_it(
+    loyalty: Loyalty, cashier: Client
+) -> None:
+    cashier.post("/staff/store/", {"store": "bakery"})
+    card = new_card(loyalty, "bakery")
+    page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
+    assert 'id="points-form"' in page and 'id="redeem-points-form"' not in page
+    with schema_context(loyalty.merchant.schema_name):
+        adjust(card=card, points_delta=50, notes="welcome gift", meta=RequestMeta.system())
+    page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
+    assert 'id="redeem-points-form"' in page and "Rewards available: A cake" in page
