@@ -1,0 +1,31 @@
+"""Request checks that hold for every view, present and future."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import unquote_plus
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+class RefuseNulCharactersMiddleware:
+    """A 400 for a path or query string that holds a NUL character.
+
+    PostgreSQL cannot store or compare text with a NUL in it, so such a value reaching a query (a
+    store code in a URL, a search term) would end in a DataError, a 500. No honest client sends
+    one. Bodies need no check here: form and serializer fields refuse NUL themselves.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "\x00" in unquote_plus(query):
+            message = _("The address contains a character that is not allowed.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message, "code": "invalid"}, status=400)
+            return render(request, "400.html", {"message": message}, status=400)
+        return self.get_response(request)
