@@ -7,8 +7,9 @@ day): every request stamps a different card, so nothing is refused, and every re
 full path — host routing, API-key authentication, the card and PIN row locks, the Argon2id PIN
 check, the ledger insert. Client processes keep connections alive and send requests back to back
 for --seconds, then the script prints requests per second, p50/p99 latency and the SQL statements
-one stamp costs (counted in-process on the same code path, caches warm). The bench merchant is
-dropped at the end.
+one stamp costs (counted in-process on the same code path, caches warm). Then the same clients
+call ``GET /healthz`` (one query, no DRF) for as long: the rate a minimal Django view reaches on
+this machine, to read the stamp figure against. The bench merchant is dropped at the end.
 
     .venv/bin/python bench/stamp_api.py [--seconds 20] [--clients 8] [--workers 4]
 """
@@ -146,7 +147,9 @@ def client_process(
     seconds: float,
     start_at: float,
     results: multiprocessing.Queue,
+    baseline: bool = False,
 ) -> None:
+    """Send stamps back to back (or, with ``baseline``, ``GET /healthz``: one query, no DRF)."""
     import threading
 
     latencies: list[float] = []
@@ -175,7 +178,10 @@ def client_process(
             body = json.dumps({"card_number": number, "staff_pin_id": pin_id, "pin": pin})
             began = time.perf_counter()
             try:
-                conn.request("POST", "/api/v1/vendor/loyalty/stamp", body, headers)
+                if baseline:
+                    conn.request("GET", "/healthz", headers=headers)
+                else:
+                    conn.request("POST", "/api/v1/vendor/loyalty/stamp", body, headers)
                 response = conn.getresponse()
                 response.read()
                 status = str(response.status)
@@ -184,7 +190,7 @@ def client_process(
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             elapsed = time.perf_counter() - began
-            if status == "201":
+            if status == ("200" if baseline else "201"):
                 mine.append(elapsed)
             else:
                 with lock:
@@ -198,6 +204,42 @@ def client_process(
     for worker in workers:
         worker.join()
     results.put((latencies, failures))
+
+
+def load(
+    port: int, setup: dict, numbers: list[str], options: argparse.Namespace, baseline: bool = False
+) -> tuple[list[float], dict[str, int]]:
+    results: multiprocessing.Queue = multiprocessing.Queue()
+    per_process = options.clients // options.processes
+    start_at = time.time() + 1.0
+    processes = [
+        multiprocessing.Process(
+            target=client_process,
+            args=(
+                port,
+                setup,
+                numbers[index :: options.processes],
+                per_process,
+                options.seconds,
+                start_at,
+                results,
+                baseline,
+            ),
+        )
+        for index in range(options.processes)
+    ]
+    for process in processes:
+        process.start()
+    latencies: list[float] = []
+    failures: dict[str, int] = {}
+    for _ in processes:
+        got, failed = results.get()
+        latencies.extend(got)
+        for status, count in failed.items():
+            failures[status] = failures.get(status, 0) + count
+    for process in processes:
+        process.join()
+    return latencies, failures
 
 
 def main() -> None:
@@ -256,36 +298,10 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.1)
             time.sleep(1.0)  # let every worker finish booting
-            results: multiprocessing.Queue = multiprocessing.Queue()
             numbers = setup["numbers"]
-            per_process = options.clients // options.processes
-            start_at = time.time() + 1.0
-            processes = [
-                multiprocessing.Process(
-                    target=client_process,
-                    args=(
-                        port,
-                        setup,
-                        numbers[index :: options.processes],
-                        per_process,
-                        options.seconds,
-                        start_at,
-                        results,
-                    ),
-                )
-                for index in range(options.processes)
-            ]
-            for process in processes:
-                process.start()
-            latencies: list[float] = []
-            failures: dict[str, int] = {}
-            for _ in processes:
-                got, failed = results.get()
-                latencies.extend(got)
-                for status, count in failed.items():
-                    failures[status] = failures.get(status, 0) + count
-            for process in processes:
-                process.join()
+            latencies, failures = load(port, setup, numbers, options)
+            # The same clients on a one-query Django view: what this machine serves at best.
+            baseline, _failed = load(port, setup, numbers, options, baseline=True)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
@@ -307,6 +323,10 @@ def main() -> None:
     )
     if failures:
         print(f"non-201 answers: {failures}")
+    print(
+        f"baseline, GET /healthz (one query, no DRF) with the same clients: "
+        f"{len(baseline) / options.seconds:.0f} requests/s"
+    )
 
 
 if __name__ == "__main__":
