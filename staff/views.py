@@ -149,7 +149,7 @@ def operate(request: HttpRequest, store: Store, number: str, action: str) -> Htt
     form_class = ACTIONS.get(action)
     if form_class is None:
         return HttpResponseRedirect(reverse("staff:card", args=[card.card_number]))
-    form = _form(form_class, card, store, data=request.POST)
+    form = _form(form_class, card, _active_pins(store), data=request.POST)
     if not form.is_valid():
         return _render_card(request, store, card, bound={action: form}, status=400)
 
@@ -188,10 +188,16 @@ def operate(request: HttpRequest, store: Store, number: str, action: str) -> Htt
     return HttpResponseRedirect(reverse("staff:card", args=[card.card_number]))
 
 
+def _active_pins(store: Store) -> list[StaffPin]:
+    return list(StaffPin.objects.filter(store=store, is_active=True).order_by("name"))
+
+
 def _form(
-    form_class: type[StaffMixin], card: LoyaltyCard, store: Store, data: Any = None
+    form_class: type[StaffMixin],
+    card: LoyaltyCard,
+    pins: list[StaffPin],
+    data: Any = None,
 ) -> StaffMixin:
-    pins = list(StaffPin.objects.filter(store=store, is_active=True).order_by("name"))
     kwargs: dict[str, Any] = {"staff_pins": pins, "prefix": None}
     if form_class is RedeemPointsForm:
         kwargs["rewards"] = card.program.points_rewards
@@ -222,8 +228,9 @@ def _render_card(
         "points": program.has_points,
         "redeem-points": program.has_points and bool(affordable),
     }
+    pins = _active_pins(store)  # one query for every form on the screen
     forms = {
-        action: bound.get(action) or _form(form_class, card, store)
+        action: bound.get(action) or _form(form_class, card, pins)
         for action, form_class in ACTIONS.items()
         if offered[action] or action in bound
     }
@@ -241,7 +248,7 @@ def _render_card(
         ),
         "stamp_reward_ready": stamp_reward_ready,
         "affordable": affordable,
-        "has_pins": StaffPin.objects.filter(store=store, is_active=True).exists(),
+        "has_pins": bool(pins),
     }
     return render(request, "staff/card.html", context, status=status)
 

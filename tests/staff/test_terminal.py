@@ -245,3 +245,19 @@ def test_a_points_reward_is_offered_once_the_balance_reaches_it(
         adjust(card=card, points_delta=50, notes="welcome gift", meta=RequestMeta.system())
     page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
     assert 'id="redeem-points-form"' in page and "Rewards available: A cake" in page
+
+
+def test_the_card_screen_reads_the_pins_once_however_many_forms_it_shows(
+    loyalty: Loyalty, cashier: Client
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    card = new_card(loyalty)
+    with schema_context(loyalty.merchant.schema_name):
+        adjust(card=card, stamps_delta=10, notes="paper card", meta=RequestMeta.system())
+    with CaptureQueriesContext(connection) as queries:
+        page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
+    assert 'id="stamp-form"' in page and 'id="redeem-stamps-form"' in page
+    pin_reads = [q["sql"] for q in queries.captured_queries if 'FROM "staff_staffpin"' in q["sql"]]
+    assert len(pin_reads) == 1, pin_reads
