@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from cards.models import Customer, LoyaltyTransaction
 from staff.models import StaffPin
 from tests.cards.helpers import new_card
-from tests.conftest import Loyalty
+from tests.conftest import Loyalty, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -99,15 +99,10 @@ def test_odd_values_in_every_field_are_refused_with_a_code(loyalty: Loyalty) -> 
     before = _counts(loyalty)
     api = loyalty.api()
     for path, fields in WRITES.items():
-        for field in fields:
-            for value in ODD_VALUES:
-                body = {name: value for name in fields}
-                body[field] = value
-                response = api.post(path, body, content_type="application/json")
-                _assert_client_error(response)
-        # And odd values next to an otherwise valid card number.
         for value in ODD_VALUES:
             body = {name: value for name in fields}
+            _assert_client_error(api.post(path, body, content_type="application/json"))
+            # And next to a valid card number, so the checks behind the lookup are reached too.
             body["card_number"] = card.card_number
             _assert_client_error(api.post(path, body, content_type="application/json"))
     for value in ODD_VALUES:
@@ -150,9 +145,10 @@ PAGES_WITH_NUL = [
 @pytest.mark.parametrize("path", PAGES_WITH_NUL)
 def test_a_nul_character_anywhere_is_a_client_error(loyalty: Loyalty, path: str) -> None:
     api = loyalty.api()
-    response = (
-        api.post(path, {}, content_type="application/json") if "enroll" in path else (api.get(path))
-    )
+    if "enroll" in path:
+        response = api.post(path, {}, content_type="application/json")
+    else:
+        response = api.get(path)
     assert response.status_code == 400, (path, response.status_code)
     if path.startswith("/api/"):
         assert response.json()["code"] == "invalid"
@@ -161,8 +157,6 @@ def test_a_nul_character_anywhere_is_a_client_error(loyalty: Loyalty, path: str)
 
 
 def test_a_nul_character_in_a_page_form_is_a_field_error(loyalty: Loyalty) -> None:
-    from tests.conftest import client_for
-
     before = _counts(loyalty)
     response = client_for(loyalty.merchant).post(
         "/join/main/", {"name": "Jane\x00", "email": "jane@example.com", "locale": "en"}

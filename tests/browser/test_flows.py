@@ -182,18 +182,11 @@ def test_a_points_card_in_german(
             meta=RequestMeta(source="api"),
         )
 
+    base = _base(live_server_url, committed_loyalty)
     context = _page(browser_factory(), PHONE).context
-    context.add_cookies(
-        [
-            {
-                "name": "django_language",
-                "value": "de",
-                "url": _base(live_server_url, committed_loyalty),
-            }
-        ]
-    )
+    context.add_cookies([{"name": "django_language", "value": "de", "url": base}])
     phone = context.new_page()
-    phone.goto(f"{_base(live_server_url, committed_loyalty)}/c/{card.public_token}/")
+    phone.goto(f"{base}/c/{card.public_token}/")
     expect(phone.locator("html")).to_have_attribute("lang", "de")
     expect(phone.locator(".points-balance")).to_have_text("60 Punkte")
     expect(phone.get_by_text("Sie haben genug Punkte für eine Prämie!")).to_be_visible()
