@@ -47,9 +47,11 @@ screenshots: install
 	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0 && \
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_flows.py -k joins -q
 
+# Style, and the import contract in pyproject.toml (imports run one way: common ← … ← interfaces).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -29,7 +29,7 @@ from django_tenants.utils import schema_context
 from cards.api.serializers import OperationOutput, StampInput
 from cards.models import LoyaltyCard, LoyaltyTransaction
 from cards.services import StaffAuth, add_stamps
-from loyalty_saas.common.request_meta import RequestMeta
+from common.request_meta import RequestMeta
 from merchants.models import Merchant
 from merchants.services import purge_merchant
 from staff.models import StaffPin

@@ -26,8 +26,8 @@ from cards.links import card_page_url
 from cards.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionSource
 from cards.numbers import normalise_card_number
 from cards.services import adjust
-from loyalty_saas.common.admin import backoffice_site
-from loyalty_saas.common.request_meta import RequestMeta
+from common.admin import backoffice_site
+from common.request_meta import RequestMeta
 
 
 @admin.register(Customer, site=backoffice_site)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cards.models import LoyaltyCard
-from loyalty_saas.common.urls import absolute_url
+from common.urls import absolute_url
 
 
 def card_page_url(card: LoyaltyCard, host: str) -> str:

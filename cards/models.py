@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from cards.numbers import format_card_number, new_card_number
-from loyalty_saas.common.models import TimeStampedModel
+from common.models import TimeStampedModel
 
 
 class Customer(TimeStampedModel):

@@ -43,8 +43,8 @@ from cards.models import (
 )
 from cards.numbers import is_valid_card_number, normalise_card_number
 from cards.signals import card_changed
-from loyalty_saas.common.errors import ApplicationError
-from loyalty_saas.common.request_meta import RequestMeta
+from common.errors import ApplicationError
+from common.request_meta import RequestMeta
 from programs.models import LoyaltyProgram, Store
 from staff.models import StaffPin
 from staff.services import verify_staff_pin

@@ -13,7 +13,7 @@ from cards.forms import JoinForm
 from cards.links import apple_pass_url, google_save_url
 from cards.models import LoyaltyCard
 from cards.services import enroll_customer
-from loyalty_saas.common.qr import qr_svg
+from common.qr import qr_svg
 from programs.models import LoyaltyProgram, Store
 
 

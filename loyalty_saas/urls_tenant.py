@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from cards import views as card_views
 from cards.api.urls import public_urlpatterns as card_public_api
 from cards.api.urls import vendor_urlpatterns as card_vendor_api
-from loyalty_saas.common.admin import backoffice_site
+from common.admin import backoffice_site
 from merchants.views import healthz
 from programs.api.urls import vendor_urlpatterns as program_vendor_api
 from staff.api.urls import vendor_urlpatterns as staff_vendor_api
@@ -19,7 +19,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", backoffice_site.urls),
-    path("staff/", include("staff.urls")),
+    path("staff/", include("terminal.urls")),
     path("join/<str:store_code>/", card_views.join, name="join"),
     path("c/<str:token>/", card_views.card_page, name="card-page"),
     path("c/<str:token>/qr.svg", card_views.card_qr, name="card-qr"),
@@ -27,6 +27,17 @@ urlpatterns = [
     path(
         "api/v1/vendor/loyalty/", include(card_vendor_api + program_vendor_api + staff_vendor_api)
     ),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The API is closed by default (settings); its description is public.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
+        name="api-schema",
+    ),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="api-schema", authentication_classes=[], permission_classes=[]
+        ),
+        name="api-docs",
+    ),
 ]

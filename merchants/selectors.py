@@ -7,7 +7,7 @@ import copy
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 
-from loyalty_saas.common.ttl_cache import TTLCache
+from common.ttl_cache import TTLCache
 from merchants.models import Domain, Merchant
 
 # Host name -> active merchant. Every request needs it and it changes a few times a year; a

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from loyalty_saas.common.urls import absolute_url
+from common.urls import absolute_url
 from merchants.forms import SignupForm
 from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant

@@ -24,9 +24,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from loyalty_saas.common.admin import backoffice_site
-from loyalty_saas.common.qr import qr_png, qr_svg
-from loyalty_saas.common.urls import absolute_url
+from common.admin import backoffice_site
+from common.qr import qr_png, qr_svg
+from common.urls import absolute_url
 from programs.models import LoyaltyProgram, Store
 from programs.services import PROGRAM_FIELDS, create_program, update_program
 

@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from loyalty_saas.common.models import TimeStampedModel
+from common.models import TimeStampedModel
 
 store_code_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$",

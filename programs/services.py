@@ -7,7 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from loyalty_saas.common.errors import Conflict
+from common.errors import Conflict
 from programs.models import LoyaltyProgram, Store
 
 PROGRAM_FIELDS = (

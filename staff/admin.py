@@ -16,7 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from loyalty_saas.common.admin import backoffice_site
+from common.admin import backoffice_site
 from staff.models import ApiKey, ApiScope, StaffPin
 from staff.services import (
     KEY_PREFIX,

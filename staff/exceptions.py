@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from loyalty_saas.common.errors import ApplicationError
+from common.errors import ApplicationError
 
 
 class PinInvalid(ApplicationError):

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from loyalty_saas.common.models import TimeStampedModel
+from common.models import TimeStampedModel
 
 
 class ApiScope(models.TextChoices):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from loyalty_saas.common.ttl_cache import TTLCache
+from common.ttl_cache import TTLCache
 from programs.models import Store
 from staff.exceptions import PinInvalid, PinLocked
 from staff.models import ApiKey, ApiScope, StaffPin

@@ -5,7 +5,7 @@ import io
 import segno
 from PIL import Image
 
-from loyalty_saas.common.qr import qr_png, qr_svg
+from common.qr import qr_png, qr_svg
 
 
 def test_card_qr_codes_are_regular_qr_codes_not_micro_qr() -> None:

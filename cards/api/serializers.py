@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from cards.links import apple_pass_url, card_page_url, google_save_url
 from cards.models import LoyaltyCard, TransactionSource, TransactionType
-from loyalty_saas.common.api import OutputSerializer
+from common.api import OutputSerializer
 from programs.models import LoyaltyType
 
 

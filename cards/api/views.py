@@ -44,10 +44,9 @@ from cards.services import (
     redeem_points,
     redeem_stamps,
 )
-from loyalty_saas.common.api import error_responses
-from loyalty_saas.common.csv import CsvRenderer, csv_lines
-from loyalty_saas.common.request_meta import RequestMeta
-from staff.api.authentication import VendorApiMixin
+from common.api import error_responses, restricted_store
+from common.csv import CsvRenderer, csv_lines
+from common.request_meta import RequestMeta
 
 
 class EnrollThrottle(AnonRateThrottle):
@@ -89,7 +88,7 @@ class EnrollApi(APIView):
         return Response(body, status=status.HTTP_201_CREATED if enrollment.created else 200)
 
 
-class CardListApi(VendorApiMixin, generics.ListAPIView):
+class CardListApi(generics.ListAPIView):
     serializer_class = CardOutput
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -98,7 +97,7 @@ class CardListApi(VendorApiMixin, generics.ListAPIView):
         params = self.request.query_params
         program = params.get("program", "")
         return search_cards(
-            store=self.api_key().store,
+            store=restricted_store(self.request),
             query=params.get("search", ""),
             program_id=int(program) if program.isdigit() else None,
             store_code=params.get("store", ""),
@@ -121,7 +120,7 @@ class CardListApi(VendorApiMixin, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class CardDetailApi(VendorApiMixin, APIView):
+class CardDetailApi(APIView):
     @extend_schema(
         operation_id="cards_retrieve",
         tags=["Cards"],
@@ -130,7 +129,7 @@ class CardDetailApi(VendorApiMixin, APIView):
         description="A number whose check digit is wrong answers 400 `invalid` before any lookup.",
     )
     def get(self, request: Request, card_number: str) -> Response:
-        card: LoyaltyCard = get_card(card_number=card_number, store=self.api_key().store)
+        card: LoyaltyCard = get_card(card_number=card_number, store=restricted_store(self.request))
         card.recent = recent_transactions(card=card)  # type: ignore[attr-defined]
         return Response(CardDetailOutput(card, context={"request": request}).data)
 
@@ -138,7 +137,7 @@ class CardDetailApi(VendorApiMixin, APIView):
 # --- Operations: stamps, points, redemptions
 
 
-class CardOperationApi(VendorApiMixin, APIView):
+class CardOperationApi(APIView):
     """Shared by the four operations: parse, build who/where/idempotency, call the service."""
 
     input_serializer: type[serializers.Serializer]
@@ -161,7 +160,7 @@ class CardOperationApi(VendorApiMixin, APIView):
                 staff_pin_id=fields.pop("staff_pin_id", None), pin=fields.pop("pin", None) or None
             ),
             meta=RequestMeta.from_request(request, source=TransactionSource.API),
-            scope_store=self.api_key().store,
+            scope_store=restricted_store(self.request),
             idempotency=idempotency_request(request, render),
         )
         if isinstance(result, Replay):
@@ -315,7 +314,7 @@ CSV_COLUMNS = [
 ]
 
 
-class TransactionListApi(VendorApiMixin, generics.ListAPIView):
+class TransactionListApi(generics.ListAPIView):
     serializer_class = TransactionOutput
     filterset_class = TransactionFilter
     renderer_classes = [JSONRenderer, CsvRenderer]
@@ -323,7 +322,7 @@ class TransactionListApi(VendorApiMixin, generics.ListAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return LoyaltyTransaction.objects.none()
-        return transaction_queryset(store=self.api_key().store)
+        return transaction_queryset(store=restricted_store(self.request))
 
     @extend_schema(
         operation_id="transactions_list",

@@ -115,7 +115,11 @@ TENANT_APPS = [
     "staff",
     "wallets",
 ]
-INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# Interfaces on top of the domain apps: no models of their own.
+INTERFACE_APPS = ["terminal", "demo"]
+INSTALLED_APPS = (
+    SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS] + INTERFACE_APPS
+)
 
 TENANT_MODEL = "merchants.Merchant"
 TENANT_DOMAIN_MODEL = "merchants.Domain"
@@ -136,7 +140,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "loyalty_saas.common.middleware.RefuseNulCharactersMiddleware",
+    "common.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -229,9 +233,11 @@ STORAGES = {
 # --- API
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "loyalty_saas.common.api.exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    "EXCEPTION_HANDLER": "common.api.exception_handler",
+    # Closed by default: every API view needs an API key with the scope for its method. A public
+    # endpoint opts out visibly (``authentication_classes = []``, ``permission_classes = []``).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["staff.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["staff.api.authentication.HasApiKeyScope"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -266,7 +272,7 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # django-tenants issues SET search_path only when the schema changes (it forgets the setting on
 # rollback), instead of before every query.
 TENANT_LIMIT_SET_CALLS = True
-# In-process caches of hot, rarely changing lookups (see loyalty_saas/common/ttl_cache.py): a
+# In-process caches of hot, rarely changing lookups (see common/ttl_cache.py): a
 # change made on one server reaches the others within this many seconds. 0 turns them off.
 TENANT_HOST_CACHE_SECONDS = env.float("TENANT_HOST_CACHE_SECONDS", default=30)
 API_KEY_CACHE_SECONDS = env.float("API_KEY_CACHE_SECONDS", default=30)

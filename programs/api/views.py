@@ -11,13 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loyalty_saas.common.api import error_responses
-from loyalty_saas.common.errors import NotFound
+from common.api import error_responses, restricted_store
+from common.errors import NotFound
 from programs.api.serializers import ProgramCreateInput, ProgramOutput, ProgramUpdateInput
 from programs.models import Store
 from programs.selectors import program_queryset
 from programs.services import create_program, update_program
-from staff.api.authentication import VendorApiMixin
 
 
 def _rewards(fields: dict[str, Any]) -> dict[str, Any]:
@@ -26,7 +25,7 @@ def _rewards(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-class ProgramListCreateApi(VendorApiMixin, APIView):
+class ProgramListCreateApi(APIView):
     @extend_schema(
         operation_id="programs_list",
         tags=["Programmes"],
@@ -34,7 +33,7 @@ class ProgramListCreateApi(VendorApiMixin, APIView):
         summary="List programmes",
     )
     def get(self, request: Request) -> Response:
-        programs = program_queryset(store=self.api_key().store)
+        programs = program_queryset(store=restricted_store(self.request))
         return Response(ProgramOutput(programs, many=True).data)
 
     @extend_schema(
@@ -50,7 +49,7 @@ class ProgramListCreateApi(VendorApiMixin, APIView):
         data.is_valid(raise_exception=True)
         fields = _rewards(dict(data.validated_data))
         store_code = fields.pop("store_code").strip().lower()
-        restricted = self.api_key().store
+        restricted = restricted_store(self.request)
         store = Store.objects.filter(code=store_code).first()
         if store is None or (restricted is not None and restricted != store):
             raise exceptions.ValidationError(
@@ -60,9 +59,11 @@ class ProgramListCreateApi(VendorApiMixin, APIView):
         return Response(ProgramOutput(program).data, status=status.HTTP_201_CREATED)
 
 
-class ProgramDetailApi(VendorApiMixin, APIView):
+class ProgramDetailApi(APIView):
     def _program(self, program_id: int):  # type: ignore[no-untyped-def]
-        program = program_queryset(store=self.api_key().store).filter(pk=program_id).first()
+        program = (
+            program_queryset(store=restricted_store(self.request)).filter(pk=program_id).first()
+        )
         if program is None:
             raise NotFound(_("There is no programme with this id."))
         return program

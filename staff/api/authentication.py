@@ -62,13 +62,3 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "description": "A merchant's API key, `lk_<prefix>_<secret>`, created in the back "
             "office. Valid only on that merchant's host.",
         }
-
-
-class VendorApiMixin:
-    """What every vendor endpoint shares: API-key authentication and scope checks."""
-
-    authentication_classes = [ApiKeyAuthentication]
-    permission_classes = [HasApiKeyScope]
-
-    def api_key(self) -> ApiKey:
-        return self.request.auth  # type: ignore[attr-defined,no-any-return]

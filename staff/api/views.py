@@ -9,19 +9,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loyalty_saas.common.api import error_responses
-from loyalty_saas.common.errors import NotFound
+from common.api import error_responses, restricted_store
+from common.errors import NotFound
 from programs.models import Store
-from staff.api.authentication import VendorApiMixin
 from staff.api.serializers import StaffPinCreateInput, StaffPinOutput, StaffPinUpdateInput
 from staff.models import StaffPin
 from staff.services import create_staff_pin, deactivate_staff_pin, update_staff_pin
 
 
-class _StaffPinsApi(VendorApiMixin, APIView):
+class _StaffPinsApi(APIView):
     def _pins(self):  # type: ignore[no-untyped-def]
         qs = StaffPin.objects.select_related("store").order_by("store__name", "name", "pk")
-        store = self.api_key().store
+        store = restricted_store(self.request)
         return qs.filter(store=store) if store is not None else qs
 
 
@@ -49,7 +48,7 @@ class StaffPinListCreateApi(_StaffPinsApi):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         store = Store.objects.filter(code=fields["store_code"].strip().lower()).first()
-        restricted = self.api_key().store
+        restricted = restricted_store(self.request)
         if store is None or (restricted is not None and restricted != store):
             raise exceptions.ValidationError(
                 {"store_code": [_("There is no store with this code.")]}

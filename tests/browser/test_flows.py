@@ -170,7 +170,7 @@ def test_a_points_card_in_german(
     live_server_url: str, committed_loyalty: Loyalty, browser_factory, artifacts
 ) -> None:
     from cards.services import StaffAuth, add_points, enroll_customer
-    from loyalty_saas.common.request_meta import RequestMeta
+    from common.request_meta import RequestMeta
     from tests.conftest import POINTS_PIN
 
     with schema_context(committed_loyalty.merchant.schema_name):

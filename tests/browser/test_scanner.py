@@ -1,4 +1,4 @@
-"""static/staff/scanner.js reads a QR code from the camera (a fake one filming a QR code).
+"""static/terminal/scanner.js reads a QR code from the camera (a fake one filming a QR code).
 
 The page is served by Playwright itself (``page.route``) with the two scripts read from disk,
 from a ``*.localhost`` origin so that it is a secure context and may open the camera.
@@ -23,7 +23,7 @@ PAGE = """<!doctype html>
   <video id="preview" width="320" height="240"></video>
   <p>Decoded: <output id="result"></output></p>
   <script src="/static/vendor/jsqr/jsQR.js"></script>
-  <script src="/static/staff/scanner.js"></script>
+  <script src="/static/terminal/scanner.js"></script>
 </body>
 </html>
 """

@@ -6,7 +6,7 @@ from django_tenants.utils import schema_context
 from cards.api.views import EnrollThrottle
 from cards.models import Customer, LoyaltyCard
 from cards.numbers import is_valid_card_number
-from loyalty_saas.common.urls import absolute_url
+from common.urls import absolute_url
 from programs.models import LoyaltyProgram, Store
 from tests.conftest import Loyalty, client_for
 

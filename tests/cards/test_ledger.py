@@ -96,7 +96,7 @@ def test_csv_export(loyalty: Loyalty, history: dict) -> None:
 
 def test_every_row_carries_its_audit_trail(loyalty: Loyalty, settings) -> None:
     settings.TRUSTED_PROXIES = ["127.0.0.1/32"]
-    from loyalty_saas.common.request_meta import _trusted_networks
+    from common.request_meta import _trusted_networks
 
     _trusted_networks.cache_clear()
     try:

@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from cards.models import LoyaltyCard, LoyaltyTransaction
 from cards.services import StaffAuth, add_stamps
-from loyalty_saas.common.request_meta import RequestMeta
+from common.request_meta import RequestMeta
 from programs.models import LoyaltyProgram, Store
 from staff.models import StaffPin
 from tests.cards.helpers import new_card, reload, stamp

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection
 from django_tenants.utils import schema_context, schema_exists
 
-from loyalty_saas.common.urls import absolute_url
+from common.urls import absolute_url
 from merchants.models import Domain, Merchant
 from merchants.services import MerchantSignup, create_merchant, purge_merchant
 from tests.conftest import PASSWORD, client_for

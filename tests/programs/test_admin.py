@@ -17,7 +17,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 from PIL import Image
 
-from loyalty_saas.common.urls import absolute_url
+from common.urls import absolute_url
 from merchants.models import Merchant
 from programs.models import LoyaltyProgram, Store
 from programs.services import create_program

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from loyalty_saas.common.urls import absolute_url
+from common.urls import absolute_url
 from merchants.services import MerchantSignup, create_merchant
 
 

@@ -38,10 +38,11 @@ from cards.services import (
     redeem_points,
     redeem_stamps,
 )
-from loyalty_saas.common.errors import ApplicationError
-from loyalty_saas.common.request_meta import RequestMeta
+from common.errors import ApplicationError
+from common.request_meta import RequestMeta
 from programs.models import Store
-from staff.forms import (
+from staff.models import StaffPin
+from terminal.forms import (
     LookupForm,
     PointsForm,
     RedeemPointsForm,
@@ -49,7 +50,6 @@ from staff.forms import (
     StaffMixin,
     StampForm,
 )
-from staff.models import StaffPin
 
 STORE_COOKIE = "staff_store"
 STORE_COOKIE_SALT = "staff-terminal-store"
@@ -76,7 +76,7 @@ def terminal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         store = _terminal_store(request)
         if store is None:
-            return HttpResponseRedirect(reverse("staff:store"))
+            return HttpResponseRedirect(reverse("terminal:store"))
         return view(request, store, *args, **kwargs)
 
     return wrapper
@@ -89,7 +89,7 @@ def choose_store(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         chosen = next((s for s in stores if s.code == request.POST.get("store")), None)
         if chosen is not None:
-            response = HttpResponseRedirect(reverse("staff:home"))
+            response = HttpResponseRedirect(reverse("terminal:home"))
             response.set_signed_cookie(
                 STORE_COOKIE,
                 chosen.code,
@@ -101,7 +101,7 @@ def choose_store(request: HttpRequest) -> HttpResponse:
             )
             return response
     return render(
-        request, "staff/store.html", {"stores": stores, "current": _terminal_store(request)}
+        request, "terminal/store.html", {"stores": stores, "current": _terminal_store(request)}
     )
 
 
@@ -118,10 +118,10 @@ def home(request: HttpRequest, store: Store) -> HttpResponse:
             form.add_error("number", _describe(error, store))
             status = 404 if error.status_code == 404 else 400
         else:
-            return HttpResponseRedirect(reverse("staff:card", args=[card.card_number]))
+            return HttpResponseRedirect(reverse("terminal:card", args=[card.card_number]))
     return render(
         request,
-        "staff/home.html",
+        "terminal/home.html",
         {"store": store, "form": form, "shift": _shift(store)},
         status=status,
     )
@@ -134,7 +134,7 @@ def card_screen(request: HttpRequest, store: Store, number: str) -> HttpResponse
         card = get_card(card_number=number, store=store)
     except ApplicationError as error:
         messages.error(request, _describe(error, store))
-        return HttpResponseRedirect(reverse("staff:home"))
+        return HttpResponseRedirect(reverse("terminal:home"))
     return _render_card(request, store, card)
 
 
@@ -145,10 +145,10 @@ def operate(request: HttpRequest, store: Store, number: str, action: str) -> Htt
         card = get_card(card_number=number, store=store)
     except ApplicationError as error:
         messages.error(request, _describe(error, store))
-        return HttpResponseRedirect(reverse("staff:home"))
+        return HttpResponseRedirect(reverse("terminal:home"))
     form_class = ACTIONS.get(action)
     if form_class is None:
-        return HttpResponseRedirect(reverse("staff:card", args=[card.card_number]))
+        return HttpResponseRedirect(reverse("terminal:card", args=[card.card_number]))
     form = _form(form_class, card, _active_pins(store), data=request.POST)
     if not form.is_valid():
         return _render_card(request, store, card, bound={action: form}, status=400)
@@ -185,7 +185,7 @@ def operate(request: HttpRequest, store: Store, number: str, action: str) -> Htt
                 messages.error(request, str(result.body.get("detail", "")))
         else:
             messages.success(request, _describe_success(result))
-    return HttpResponseRedirect(reverse("staff:card", args=[card.card_number]))
+    return HttpResponseRedirect(reverse("terminal:card", args=[card.card_number]))
 
 
 def _active_pins(store: Store) -> list[StaffPin]:
@@ -250,7 +250,7 @@ def _render_card(
         "affordable": affordable,
         "has_pins": bool(pins),
     }
-    return render(request, "staff/card.html", context, status=status)
+    return render(request, "terminal/card.html", context, status=status)
 
 
 def _shift(store: Store) -> list[LoyaltyTransaction]:

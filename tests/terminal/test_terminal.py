@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 
 from cards.models import LoyaltyTransaction
 from cards.services import adjust
-from loyalty_saas.common.request_meta import RequestMeta
+from common.request_meta import RequestMeta
 from programs.models import LoyaltyProgram
 from tests.cards.helpers import new_card, reload
 from tests.conftest import PASSWORD, POINTS_PIN, STAMPS_PIN, Loyalty, client_for

@@ -3,16 +3,18 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from staff import views
+from terminal import views
 
-app_name = "staff"
+app_name = "terminal"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="staff/login.html", redirect_authenticated_user=True, next_page="/staff/"
+            template_name="terminal/login.html",
+            redirect_authenticated_user=True,
+            next_page="/staff/",
         ),
         name="login",
     ),

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django_tenants.utils import schema_context
 
-from loyalty_saas.common.urls import absolute_url
+from common.urls import absolute_url
 from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant
 from programs.models import LoyaltyProgram, Store

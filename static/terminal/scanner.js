@@ -2,7 +2,7 @@
  * LoyaltyScanner: read a QR code from the device camera.
  *
  *   <script src="/static/vendor/jsqr/jsQR.js"></script>
- *   <script src="/static/staff/scanner.js"></script>
+ *   <script src="/static/terminal/scanner.js"></script>
  *
  *   LoyaltyScanner.start(videoEl, function (text) { ... })
  *     .then(function (stop) { ... })              // call stop() to cancel scanning

@@ -14,7 +14,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from loyalty_saas.common.errors import ApplicationError
+from common.errors import ApplicationError
 
 _DRF_CODES = {
     exceptions.ValidationError: "invalid",
@@ -103,6 +103,15 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         status_code: OpenApiResponse(ErrorSerializer, description=descriptions[status_code])
         for status_code in statuses
     }
+
+
+def restricted_store(request: Any) -> Any | None:
+    """The store the caller's API key is limited to; None for a key valid at every store.
+
+    The key is whatever the default authentication put in ``request.auth`` (settings name it):
+    views never import the authentication they run behind.
+    """
+    return getattr(request.auth, "store", None)
 
 
 def validation_error_response(error: DjangoValidationError) -> exceptions.ValidationError:
