@@ -21,11 +21,12 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from cards.links import card_page_url
 from cards.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionSource
 from cards.numbers import normalise_card_number
-from cards.services import adjust
+from cards.services import adjust, set_card_active
 from common.admin import backoffice_site
 from common.request_meta import RequestMeta
 
@@ -105,8 +106,8 @@ class CardCorrectionForm(forms.Form):
 
 @admin.register(LoyaltyCard, site=backoffice_site)
 class LoyaltyCardAdmin(ReadOnlyAdmin):
-    # No change either: deactivating a card must also update the customer's wallet pass, which
-    # only a service announcing the change can do. Corrections have a page of their own.
+    # No change form: blocking a card goes through the service (an action below), which announces
+    # it to the wallets. Corrections have a page of their own.
     change_form_template = "admin/cards/loyaltycard/change_form.html"
     correction_template = "admin/cards/loyaltycard/correct.html"
     list_display = [
@@ -168,6 +169,37 @@ class LoyaltyCardAdmin(ReadOnlyAdmin):
     @admin.display(description=_("card number"), ordering="card_number")
     def number(self, obj: LoyaltyCard) -> str:
         return obj.formatted_number
+
+    actions = ["block_cards", "unblock_cards"]
+
+    @admin.action(description=_("Block the selected cards"), permissions=["correct"])
+    def block_cards(self, request: HttpRequest, queryset: QuerySet[LoyaltyCard]) -> None:
+        # Through the service, one card at a time: each block is announced to the wallets.
+        cards = list(queryset.filter(is_active=True))
+        for card in cards:
+            set_card_active(card=card, active=False)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d card blocked: it takes no stamps, points or rewards until unblocked.",
+                "%(count)d cards blocked: they take no stamps, points or rewards until unblocked.",
+                len(cards),
+            )
+            % {"count": len(cards)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unblock the selected cards"), permissions=["correct"])
+    def unblock_cards(self, request: HttpRequest, queryset: QuerySet[LoyaltyCard]) -> None:
+        cards = list(queryset.filter(is_active=False))
+        for card in cards:
+            set_card_active(card=card, active=True)
+        self.message_user(
+            request,
+            ngettext("%(count)d card unblocked.", "%(count)d cards unblocked.", len(cards))
+            % {"count": len(cards)},
+            messages.SUCCESS,
+        )
 
     def get_urls(self) -> list[URLPattern]:
         info = (self.opts.app_label, self.opts.model_name)

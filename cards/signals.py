@@ -1,8 +1,13 @@
-"""What the engine announces. It does not know who listens (wallets, later webhooks, analytics)."""
+"""What the engine announces, after commit (see common.announcements). It does not know who listens:
+wallets, and later analytics, messaging and webhooks, connect in their own ``apps.ready()``."""
 
 from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Sent after the transaction that changed a card commits; kwargs: card_id, reason.
+# A card's balances or state changed. kwargs: card_id, transaction_id (the ledger row; None when
+# no row was written, e.g. on enrollment), reason ("enrolled" or the ledger row's type).
 card_changed = Signal()
+
+# A card was blocked (is_active set to false): its passes should say so. kwargs: card_id.
+card_deactivated = Signal()

@@ -476,17 +476,14 @@ class LoyaltyProgramAdmin(admin.ModelAdmin):
         # The form has validated everything against the model already; the service checks again
         # under its own transaction. A concurrent edit that makes the result invalid is rare
         # enough to surface as an error page rather than a form.
+        changed = set(form.changed_data)
+        # An upload, or False when the logo is cleared; None leaves it.
+        logo = data["logo"] if "logo" in changed else None
         if change:
-            changed = set(form.changed_data)
-            program = update_program(
-                program=obj, **{name: data[name] for name in names if name in changed}
-            )
+            names = [name for name in names if name in changed]
+            program = update_program(program=obj, logo=logo, **{name: data[name] for name in names})
         else:
             program = create_program(store=data["store"], **{name: data[name] for name in names})
-        if "logo" in form.changed_data:
-            # The programme services take no file: the upload (or its removal, False) is stored
-            # here, in the transaction the admin wraps around the whole save. No rule depends
-            # on the logo.
-            program.logo = data["logo"] or ""
-            program.save(update_fields=["logo", "updated_at"])
+            if logo:
+                program = update_program(program=program, logo=logo)
         _adopt(obj, program)

@@ -7,8 +7,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from common.announcements import announce_after_commit
 from common.errors import Conflict
 from programs.models import LoyaltyProgram, Store
+from programs.signals import program_changed
 
 PROGRAM_FIELDS = (
     "loyalty_type",
@@ -72,18 +74,32 @@ def create_program(*, store: Store, **fields: Any) -> LoyaltyProgram:
             program.save()
     except IntegrityError as error:  # a concurrent create for the same store won
         raise ProgramExists() from error
+    announce_after_commit(
+        program_changed, sender=LoyaltyProgram, program_id=program.pk, fields=sorted(fields)
+    )
     return program
 
 
 @transaction.atomic
-def update_program(*, program: LoyaltyProgram, **fields: Any) -> LoyaltyProgram:
-    """Change some of a programme's settings; ValidationError on bad values."""
+def update_program(*, program: LoyaltyProgram, logo: Any = None, **fields: Any) -> LoyaltyProgram:
+    """Change some of a programme's settings; ValidationError on bad values. ``logo`` is an
+    uploaded image, or False to remove the logo (None: leave it). Every pass of the programme
+    shows its name, colours, logo and rules, so a real change is announced (``program_changed``).
+    """
     unknown = set(fields) - set(PROGRAM_FIELDS)
     if unknown:
         raise TypeError(f"unknown programme fields: {sorted(unknown)}")
     program = LoyaltyProgram.objects.select_for_update().get(pk=program.pk)
+    changed = {name for name, value in fields.items() if getattr(program, name) != value}
     for name, value in fields.items():
         setattr(program, name, value)
     program.full_clean()
+    if logo is not None:
+        program.logo = logo or ""
+        changed.add("logo")
     program.save()
+    if changed:
+        announce_after_commit(
+            program_changed, sender=LoyaltyProgram, program_id=program.pk, fields=sorted(changed)
+        )
     return program

@@ -282,3 +282,30 @@ def test_another_merchant_cannot_correct_a_card(loyalty: Loyalty, other_merchant
 
     assert response.status_code == 404
     assert reload(loyalty, card).stamp_count == 0
+
+
+# Blocking cards
+
+
+def test_the_owner_blocks_and_unblocks_cards_from_the_list(
+    merchant: Merchant, card: LoyaltyCard
+) -> None:
+    client = signed_in(merchant)
+    url = "/admin/cards/loyaltycard/"
+
+    response = client.post(
+        url, {"action": "block_cards", "_selected_action": [card.pk]}, follow=True
+    )
+    assert "1 card blocked" in response.content.decode()
+    assert reload_card(merchant, card).is_active is False
+
+    response = client.post(
+        url, {"action": "unblock_cards", "_selected_action": [card.pk]}, follow=True
+    )
+    assert "1 card unblocked" in response.content.decode()
+    assert reload_card(merchant, card).is_active is True
+
+
+def reload_card(merchant: Merchant, card: LoyaltyCard) -> LoyaltyCard:
+    with schema_context(merchant.schema_name):
+        return LoyaltyCard.objects.get(pk=card.pk)

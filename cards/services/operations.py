@@ -1,21 +1,25 @@
-"""Writes on customers and cards. The stamps and points engine joins this module next."""
+"""The stamps and points engine: every operation on a card's balances, and blocking a card.
+
+Every operation runs in one transaction that starts by locking the card row: operations on a
+card queue there, so cooldown, daily limit and balances are checked against committed state and
+nothing is counted twice. Lock order is always card, then staff PIN. Refusals that must leave a
+trace (a PIN failure, an idempotent refusal) are written in that transaction, which commits, and
+are raised afterwards. After commit, the change is announced (``cards.signals``).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Subquery
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cards.exceptions import (
@@ -30,8 +34,6 @@ from cards.exceptions import (
     NotInProgramme,
     PinRequired,
     ProgramInactive,
-    StoreInactive,
-    StoreNotFound,
     UnknownReward,
 )
 from cards.models import (
@@ -42,105 +44,13 @@ from cards.models import (
     TransactionType,
 )
 from cards.numbers import is_valid_card_number, normalise_card_number
-from cards.signals import card_changed
+from cards.signals import card_changed, card_deactivated
+from common.announcements import announce_after_commit
 from common.errors import ApplicationError
 from common.request_meta import RequestMeta
-from programs.models import LoyaltyProgram, Store
+from programs.models import Store
 from staff.models import StaffPin
 from staff.services import verify_staff_pin
-
-
-@dataclass(frozen=True)
-class Enrollment:
-    card: LoyaltyCard
-    created: bool
-
-
-def _announce(card_id: int, reason: str) -> None:
-    card_changed.send(sender=LoyaltyCard, card_id=card_id, reason=reason)
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def enroll_customer(
-    *,
-    store_code: str,
-    name: str,
-    email: str,
-    phone: str = "",
-    marketing_consent: bool = False,
-    locale: str = "en",
-) -> Enrollment:
-    """Give a customer a card for the store's programme; return the existing card when the e-mail
-    already has one. Concurrent identical requests create one customer and one card: the unique
-    constraints decide and the losers read the winner's rows."""
-    store = Store.objects.filter(code=store_code.strip().lower()).first()
-    if store is None:
-        raise StoreNotFound()
-    if not store.is_active:
-        raise StoreInactive()
-    program = LoyaltyProgram.objects.filter(store=store).first()
-    if program is None or not program.is_active:
-        raise ProgramInactive()
-
-    email = normalise_email(email)
-    errors = {}
-    if not name.strip():
-        errors["name"] = [_("Please enter your name.")]
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = [_("Please enter a valid e-mail address.")]
-    if errors:
-        raise ValidationError(errors)
-
-    with transaction.atomic():
-        customer, _created = Customer.objects.get_or_create(
-            email=email,
-            defaults={
-                "name": name.strip(),
-                "phone": phone.strip(),
-                "locale": locale,
-                "marketing_consent": marketing_consent,
-                "marketing_consent_at": timezone.now() if marketing_consent else None,
-                "enrolled_store": store,
-            },
-        )
-        card = LoyaltyCard.objects.filter(customer=customer, program=program).first()
-        if card is not None:
-            return Enrollment(card=card, created=False)
-        card = _create_card(customer=customer, program=program, store=store)
-        if card is None:  # a concurrent enrollment of the same e-mail created it first
-            card = LoyaltyCard.objects.get(customer=customer, program=program)
-            return Enrollment(card=card, created=False)
-        transaction.on_commit(partial(_announce, card.pk, "enrolled"))
-    return Enrollment(card=card, created=True)
-
-
-def _create_card(
-    *, customer: Customer, program: LoyaltyProgram, store: Store
-) -> LoyaltyCard | None:
-    """Insert a card; None if the customer got one for this programme meanwhile. A clash of the
-    random number, serial or token (rare, but certain at scale) just draws new ones."""
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return LoyaltyCard.objects.create(customer=customer, program=program, store=store)
-        except IntegrityError:
-            if LoyaltyCard.objects.filter(customer=customer, program=program).exists():
-                return None
-    raise RuntimeError("could not draw a free card number in 5 attempts")
-
-
-# --- The stamps and points engine
-#
-# Every operation runs in one transaction that starts by locking the card row: operations on a
-# card queue there, so cooldown, daily limit and balances are checked against committed state and
-# nothing is counted twice. Lock order is always card, then staff PIN. Refusals that must leave a
-# trace (a PIN failure, an idempotent refusal) are written in that transaction, which commits, and
-# are raised afterwards.
 
 
 @dataclass(frozen=True)
@@ -246,7 +156,13 @@ def _operate_once(
                 card=card,
             )
         if txn is not None:
-            transaction.on_commit(partial(_announce, card.pk, txn.transaction_type))
+            announce_after_commit(
+                card_changed,
+                sender=LoyaltyCard,
+                card_id=card.pk,
+                transaction_id=txn.pk,
+                reason=txn.transaction_type,
+            )
     if error is not None:
         raise error
     assert txn is not None
@@ -566,61 +482,33 @@ def adjust(
         points_delta=points_delta,
         notes=notes.strip(),
     )
-    transaction.on_commit(partial(_announce, card.pk, TransactionType.ADJUSTMENT))
+    announce_after_commit(
+        card_changed,
+        sender=LoyaltyCard,
+        card_id=card.pk,
+        transaction_id=txn.pk,
+        reason=TransactionType.ADJUSTMENT,
+    )
     return txn
 
 
-_EXPIRE_BATCH_SQL = """
-WITH due AS (
-    SELECT card.id, card.points_balance, card.stamp_count, program.store_id
-    FROM cards_loyaltycard AS card
-    JOIN programs_loyaltyprogram AS program ON program.id = card.program_id
-    WHERE program.points_expiration_days IS NOT NULL
-      AND card.points_balance > 0
-      AND COALESCE(card.last_activity_at, card.created_at)
-          < %(now)s - make_interval(days => program.points_expiration_days)
-    ORDER BY card.id
-    LIMIT %(batch)s
-    FOR UPDATE OF card SKIP LOCKED
-), emptied AS (
-    UPDATE cards_loyaltycard AS card SET points_balance = 0, updated_at = %(now)s
-    FROM due WHERE card.id = due.id
-    RETURNING card.id
-)
-INSERT INTO cards_loyaltytransaction (
-    card_id, store_id, transaction_type, stamps_delta, points_delta, stamps_after, points_after,
-    reward_id, reward_description, source, user_agent, notes, created_at
-)
-SELECT due.id, due.store_id, 'points_expired', 0, -due.points_balance, due.stamp_count, 0,
-       '', '', 'system', '', '', %(now)s
-FROM due JOIN emptied ON emptied.id = due.id
-RETURNING card_id
-"""
-
-
-def expire_points(*, now: datetime | None = None, batch_size: int = 1000) -> int:
-    """Expire the balance of cards inactive for their programme's ``points_expiration_days``.
-
-    Set-based (one statement per batch of cards, not one query per card); safe to run twice, since
-    an expired card has nothing left to expire; cards busy in an operation right now are skipped
-    (they are active, so not due). Returns how many cards expired.
-    """
-    now = now or timezone.now()
-    expired: list[int] = []
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_EXPIRE_BATCH_SQL, {"now": now, "batch": batch_size})
-            batch = [row[0] for row in cursor.fetchall()]
-        expired.extend(batch)
-        for card_id in batch:
-            transaction.on_commit(partial(_announce, card_id, TransactionType.POINTS_EXPIRED))
-        if len(batch) < batch_size:
-            return len(expired)
-
-
-def purge_idempotency_records(*, older_than: timedelta, now: datetime | None = None) -> int:
-    """Forget stored responses of keys older than ``older_than``; a retry after that is a new
-    request. Returns how many were removed."""
-    cutoff = (now or timezone.now()) - older_than
-    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+@transaction.atomic
+def set_card_active(*, card: LoyaltyCard, active: bool) -> LoyaltyCard:
+    """Block a card (no operation is accepted on it; its passes say so) or unblock it. Blocking is
+    announced with ``card_deactivated``, unblocking as a ``card_changed``."""
+    card = LoyaltyCard.objects.select_for_update(of=("self",)).get(pk=card.pk)
+    if card.is_active == active:
+        return card
+    card.is_active = active
+    card.save(update_fields=["is_active", "updated_at"])
+    if active:
+        announce_after_commit(
+            card_changed,
+            sender=LoyaltyCard,
+            card_id=card.pk,
+            transaction_id=None,
+            reason="reactivated",
+        )
+    else:
+        announce_after_commit(card_deactivated, sender=LoyaltyCard, card_id=card.pk)
+    return card

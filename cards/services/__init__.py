@@ -1,0 +1,43 @@
+"""Every write on customers and cards, one function per business operation.
+
+- ``enrollment``: a customer and their card for a store's programme;
+- ``operations``: the stamps and points engine (and blocking a card);
+- ``maintenance``: points expiry and forgetting old idempotency records (beat tasks).
+
+The names below are the package's interface; import them from here.
+"""
+
+from __future__ import annotations
+
+from cards.services.enrollment import Enrollment, enroll_customer, normalise_email
+from cards.services.maintenance import expire_points, purge_idempotency_records
+from cards.services.operations import (
+    IdempotencyRequest,
+    Replay,
+    StaffAuth,
+    add_points,
+    add_stamps,
+    adjust,
+    points_for,
+    redeem_points,
+    redeem_stamps,
+    set_card_active,
+)
+
+__all__ = [
+    "Enrollment",
+    "IdempotencyRequest",
+    "Replay",
+    "StaffAuth",
+    "add_points",
+    "add_stamps",
+    "adjust",
+    "enroll_customer",
+    "expire_points",
+    "normalise_email",
+    "points_for",
+    "purge_idempotency_records",
+    "redeem_points",
+    "redeem_stamps",
+    "set_card_active",
+]

@@ -1,0 +1,103 @@
+"""Enrollment: a customer and their card for a store's programme."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cards.exceptions import ProgramInactive, StoreInactive, StoreNotFound
+from cards.models import Customer, LoyaltyCard
+from cards.signals import card_changed
+from common.announcements import announce_after_commit
+from programs.models import LoyaltyProgram, Store
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    card: LoyaltyCard
+    created: bool
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def enroll_customer(
+    *,
+    store_code: str,
+    name: str,
+    email: str,
+    phone: str = "",
+    marketing_consent: bool = False,
+    locale: str = "en",
+) -> Enrollment:
+    """Give a customer a card for the store's programme; return the existing card when the e-mail
+    already has one. Concurrent identical requests create one customer and one card: the unique
+    constraints decide and the losers read the winner's rows."""
+    store = Store.objects.filter(code=store_code.strip().lower()).first()
+    if store is None:
+        raise StoreNotFound()
+    if not store.is_active:
+        raise StoreInactive()
+    program = LoyaltyProgram.objects.filter(store=store).first()
+    if program is None or not program.is_active:
+        raise ProgramInactive()
+
+    email = normalise_email(email)
+    errors = {}
+    if not name.strip():
+        errors["name"] = [_("Please enter your name.")]
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = [_("Please enter a valid e-mail address.")]
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        customer, _created = Customer.objects.get_or_create(
+            email=email,
+            defaults={
+                "name": name.strip(),
+                "phone": phone.strip(),
+                "locale": locale,
+                "marketing_consent": marketing_consent,
+                "marketing_consent_at": timezone.now() if marketing_consent else None,
+                "enrolled_store": store,
+            },
+        )
+        card = LoyaltyCard.objects.filter(customer=customer, program=program).first()
+        if card is not None:
+            return Enrollment(card=card, created=False)
+        card = _create_card(customer=customer, program=program, store=store)
+        if card is None:  # a concurrent enrollment of the same e-mail created it first
+            card = LoyaltyCard.objects.get(customer=customer, program=program)
+            return Enrollment(card=card, created=False)
+        announce_after_commit(
+            card_changed,
+            sender=LoyaltyCard,
+            card_id=card.pk,
+            transaction_id=None,
+            reason="enrolled",
+        )
+    return Enrollment(card=card, created=True)
+
+
+def _create_card(
+    *, customer: Customer, program: LoyaltyProgram, store: Store
+) -> LoyaltyCard | None:
+    """Insert a card; None if the customer got one for this programme meanwhile. A clash of the
+    random number, serial or token (rare, but certain at scale) just draws new ones."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return LoyaltyCard.objects.create(customer=customer, program=program, store=store)
+        except IntegrityError:
+            if LoyaltyCard.objects.filter(customer=customer, program=program).exists():
+                return None
+    raise RuntimeError("could not draw a free card number in 5 attempts")
