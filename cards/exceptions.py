@@ -56,11 +56,6 @@ class InsufficientPoints(Conflict):
     default_message = _("Not enough points for this reward.")
 
 
-class IdempotencyKeyReused(Conflict):
-    default_code = "idempotency_key_reused"
-    default_message = _("This Idempotency-Key was already used for a different request.")
-
-
 class NotInProgramme(ApplicationError):
     status_code = 400
     default_code = "invalid"

@@ -194,6 +194,8 @@ class LoyaltyTransaction(models.Model):
     purchase_amount_cents = models.BigIntegerField(_("purchase (cents)"), null=True, blank=True)
     reward_id = models.CharField(_("reward ID"), max_length=40, blank=True)
     reward_description = models.CharField(_("reward"), max_length=200, blank=True)
+    # The request's Idempotency-Key, for the audit. Keys are unique per caller, not here: the
+    # idempotency records (common.models) guard against doing an operation twice.
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=TransactionSource.choices)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
@@ -210,33 +212,7 @@ class LoyaltyTransaction(models.Model):
             models.CheckConstraint(
                 condition=models.Q(points_after__gte=0), name="txn_points_after_non_negative"
             ),
-            models.UniqueConstraint(
-                fields=["idempotency_key"],
-                condition=models.Q(idempotency_key__isnull=False),
-                name="txn_idempotency_key_unique",
-            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_transaction_type_display()} #{self.pk}"
-
-
-class IdempotencyRecord(models.Model):
-    """The first response to a write sent with an ``Idempotency-Key``: a retry with the same key
-    gets it back (same status, same body) and writes nothing; the same key with another request
-    is refused. Written in the operation's own transaction, and unique on the key, so two
-    concurrent retries cannot both act."""
-
-    key = models.CharField(max_length=200, unique=True)
-    fingerprint = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    card = models.ForeignKey(LoyaltyCard, on_delete=models.CASCADE, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("idempotency record")
-        verbose_name_plural = _("idempotency records")
-
-    def __str__(self) -> str:
-        return self.key

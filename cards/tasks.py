@@ -3,13 +3,10 @@ were queued from) and are safe to run twice."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
-from django.conf import settings
 from django.db import OperationalError
 
-from cards.services import expire_points, purge_idempotency_records
+from cards.services import expire_points
 from merchants.fanout import queue_for_each_merchant
 
 
@@ -23,16 +20,3 @@ def expire_points_task() -> int:
 def expire_points_everywhere_task() -> int:
     """The daily beat entry: one expiry task per active merchant."""
     return queue_for_each_merchant(expire_points_task)
-
-
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def purge_idempotency_records_task() -> int:
-    return purge_idempotency_records(
-        older_than=timedelta(days=settings.IDEMPOTENCY_KEY_RETENTION_DAYS)
-    )
-
-
-@shared_task(acks_late=True)
-def purge_idempotency_records_everywhere_task() -> int:
-    """The daily beat entry: forget Idempotency-Keys older than the retention period."""
-    return queue_for_each_merchant(purge_idempotency_records_task)

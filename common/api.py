@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import ApplicationError
+from common.idempotency import HEADER, IdempotencyKey, Outcome, run_idempotently
+from common.request_meta import client_ip
 
 _DRF_CODES = {
     exceptions.ValidationError: "invalid",
@@ -119,3 +123,49 @@ def validation_error_response(error: DjangoValidationError) -> exceptions.Valida
     if hasattr(error, "error_dict"):
         return exceptions.ValidationError(error.message_dict)
     return exceptions.ValidationError({"non_field_errors": error.messages})
+
+
+def caller_id(request: Any) -> str:
+    """Who is calling, for scoping Idempotency-Keys: the API key, else the signed-in user, else
+    the client's address (public endpoints)."""
+    key_id = getattr(request.auth, "pk", None)
+    if key_id is not None:
+        return f"api-key:{key_id}"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"client:{client_ip(request) or 'unknown'}"
+
+
+def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
+    """Answer a write endpoint once per caller and ``Idempotency-Key``: ``perform`` calls the
+    service and renders its result; with a key, the rendered response is stored in the service's
+    transaction and a retry gets it back, marked ``Idempotent-Replayed: true`` (see
+    common.idempotency)."""
+    key = IdempotencyKey.parse(
+        request.headers.get(HEADER, ""),
+        caller=caller_id(request),
+        request={"path": request.path, "body": request.data},
+    )
+
+    def run() -> Outcome:
+        response = perform()
+        return Outcome(response.status_code, response.data, result=response)
+
+    outcome = run_idempotently(key, run)
+    if not outcome.replayed:
+        return outcome.result  # type: ignore[no-any-return]
+    return Response(
+        outcome.body, status=outcome.status_code, headers={"Idempotent-Replayed": "true"}
+    )
+
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retrying with the same key returns the first response and writes nothing; the "
+    "same key with a different request answers 409 `idempotency_key_reused`. Keys are the "
+    "caller's own (per API key) and kept 30 days by default.",
+)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -10,3 +11,27 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a write sent with an ``Idempotency-Key``: a retry by the same caller
+    with the same key gets it back (same status, same body) and writes nothing; the same key for
+    another request is refused. Written in the operation's own transaction and unique per caller
+    and key, so two concurrent retries cannot both act (see common.idempotency)."""
+
+    caller = models.CharField(max_length=80)
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotency_caller_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key}"

@@ -1,5 +1,6 @@
 """Who is asking, for the audit ledger: client IP (through trusted proxies only), user agent,
-the interface used, and one clock reading for the whole operation."""
+the interface used, the request's Idempotency-Key, and one clock reading for the whole
+operation."""
 
 from __future__ import annotations
 
@@ -18,14 +19,20 @@ class RequestMeta:
     source: str
     ip_address: str | None = None
     user_agent: str = ""
+    # Recorded on ledger rows for the audit; replays are the idempotency helper's business.
+    idempotency_key: str | None = None
     now: datetime = field(default_factory=timezone.now)
 
     @classmethod
-    def from_request(cls, request: HttpRequest, *, source: str) -> RequestMeta:
+    def from_request(
+        cls, request: HttpRequest, *, source: str, idempotency_key: str | None = None
+    ) -> RequestMeta:
+        key = idempotency_key or request.headers.get("Idempotency-Key", "").strip()
         return cls(
             source=source,
             ip_address=client_ip(request),
             user_agent=request.headers.get("User-Agent", "")[:400],
+            idempotency_key=key[:200] or None,
         )
 
     @classmethod

@@ -1,11 +1,16 @@
-"""Operational tasks of the platform."""
+"""Operational tasks of the platform, and upkeep of what every merchant schema holds."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
-from django.db import connection
+from django.conf import settings
+from django.db import OperationalError, connection
+
+from common.idempotency import purge_idempotency_records
+from merchants.fanout import queue_for_each_merchant
 
 
 @shared_task(acks_late=True)
@@ -19,3 +24,17 @@ def probe_schema_task() -> dict[str, Any]:
         cursor.execute("SELECT current_schemas(false)")
         schemas = cursor.fetchone()[0]
     return {"schema": connection.schema_name, "search_path": list(schemas)}
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def purge_idempotency_records_task() -> int:
+    """Forget, in the current merchant's schema, Idempotency-Keys older than the retention."""
+    return purge_idempotency_records(
+        older_than=timedelta(days=settings.IDEMPOTENCY_KEY_RETENTION_DAYS)
+    )
+
+
+@shared_task(acks_late=True)
+def purge_idempotency_records_everywhere_task() -> int:
+    """The daily beat entry: one purge per active merchant."""
+    return queue_for_each_merchant(purge_idempotency_records_task)

@@ -7,7 +7,6 @@ works without JavaScript; the scanner and the PIN keypad are enhancements.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import uuid
 from collections.abc import Callable
@@ -30,8 +29,6 @@ from cards.models import LoyaltyCard, LoyaltyTransaction, TransactionSource, Tra
 from cards.numbers import normalise_card_number
 from cards.selectors import get_card
 from cards.services import (
-    IdempotencyRequest,
-    Replay,
     StaffAuth,
     add_points,
     add_stamps,
@@ -39,6 +36,7 @@ from cards.services import (
     redeem_stamps,
 )
 from common.errors import ApplicationError
+from common.idempotency import IdempotencyKey, Outcome, fingerprint, run_idempotently
 from common.request_meta import RequestMeta
 from programs.models import Store
 from staff.models import StaffPin
@@ -154,37 +152,43 @@ def operate(request: HttpRequest, store: Store, number: str, action: str) -> Htt
         return _render_card(request, store, card, bound={action: form}, status=400)
 
     fields = form.cleaned_data
+    # One token per rendered form: a double tap or a resent form replays, never repeats.
+    key = IdempotencyKey(
+        caller=f"user:{request.user.pk}",
+        key=f"staff-{fields['op']}",
+        fingerprint=fingerprint({"action": action, "card": card.card_number}),
+    )
     common: dict[str, Any] = {
         "card_number": card.card_number,
         "staff": StaffAuth(staff_pin_id=fields["staff_pin_id"], pin=fields["pin"]),
-        "meta": RequestMeta.from_request(request, source=TransactionSource.STAFF_PAGE),
-        "scope_store": store,
-        # One token per rendered form: a double tap or a resent form replays, never repeats.
-        "idempotency": IdempotencyRequest(
-            key=f"staff-{fields['op']}",
-            fingerprint=hashlib.sha256(f"{action}:{card.card_number}".encode()).hexdigest(),
-            render=lambda txn: {"transaction_id": txn.pk},
+        "meta": RequestMeta.from_request(
+            request, source=TransactionSource.STAFF_PAGE, idempotency_key=key.key
         ),
+        "scope_store": store,
     }
-    try:
+
+    def perform() -> Outcome:
         if action == "stamp":
-            result = add_stamps(quantity=fields["quantity"], **common)
+            txn = add_stamps(quantity=fields["quantity"], **common)
         elif action == "points":
-            result = add_points(purchase_amount_cents=form.cents(), **common)  # type: ignore[attr-defined]
+            txn = add_points(purchase_amount_cents=form.cents(), **common)  # type: ignore[attr-defined]
         elif action == "redeem-stamps":
-            result = redeem_stamps(**common)
+            txn = redeem_stamps(**common)
         else:
-            result = redeem_points(reward_id=fields["reward_id"], **common)
+            txn = redeem_points(reward_id=fields["reward_id"], **common)
+        return Outcome(201, {"transaction_id": txn.pk}, result=txn)
+
+    try:
+        outcome = run_idempotently(key, perform)
     except ApplicationError as error:
         messages.error(request, _describe(error, store))
     else:
-        if isinstance(result, Replay):
-            if result.status_code == 201:
-                messages.info(request, _("This operation was already recorded."))
-            else:
-                messages.error(request, str(result.body.get("detail", "")))
+        if not outcome.replayed:
+            messages.success(request, _describe_success(outcome.result))
+        elif outcome.status_code == 201:
+            messages.info(request, _("This operation was already recorded."))
         else:
-            messages.success(request, _describe_success(result))
+            messages.error(request, str(outcome.body.get("detail", "")))
     return HttpResponseRedirect(reverse("terminal:card", args=[card.card_number]))
 
 

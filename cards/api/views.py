@@ -3,17 +3,13 @@ and render; rules live in ``cards.services`` and ``cards.selectors``."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.utils import translation
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,8 +31,6 @@ from cards.api.serializers import (
 from cards.models import LoyaltyCard, LoyaltyTransaction, TransactionSource
 from cards.selectors import get_card, recent_transactions, search_cards, transaction_queryset
 from cards.services import (
-    IdempotencyRequest,
-    Replay,
     StaffAuth,
     add_points,
     add_stamps,
@@ -44,7 +38,7 @@ from cards.services import (
     redeem_points,
     redeem_stamps,
 )
-from common.api import error_responses, restricted_store
+from common.api import IDEMPOTENCY_PARAMETER, error_responses, idempotent, restricted_store
 from common.csv import CsvRenderer, csv_lines
 from common.request_meta import RequestMeta
 
@@ -62,6 +56,7 @@ class EnrollApi(APIView):
         operation_id="enroll",
         tags=["Public"],
         request=EnrollInput,
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: CardOutput,
             200: CardOutput,
@@ -76,16 +71,20 @@ class EnrollApi(APIView):
         data = EnrollInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        enrollment = enroll_customer(
-            store_code=store_code,
-            name=fields["name"],
-            email=fields["email"],
-            phone=fields["phone"],
-            marketing_consent=fields["marketing_consent"],
-            locale=fields.get("locale") or translation.get_language() or "en",
-        )
-        body = CardOutput(enrollment.card, context={"request": request}).data
-        return Response(body, status=status.HTTP_201_CREATED if enrollment.created else 200)
+
+        def enroll() -> Response:
+            enrollment = enroll_customer(
+                store_code=store_code,
+                name=fields["name"],
+                email=fields["email"],
+                phone=fields["phone"],
+                marketing_consent=fields["marketing_consent"],
+                locale=fields.get("locale") or translation.get_language() or "en",
+            )
+            body = CardOutput(enrollment.card, context={"request": request}).data
+            return Response(body, status=status.HTTP_201_CREATED if enrollment.created else 200)
+
+        return idempotent(request, enroll)
 
 
 class CardListApi(generics.ListAPIView):
@@ -138,64 +137,37 @@ class CardDetailApi(APIView):
 
 
 class CardOperationApi(APIView):
-    """Shared by the four operations: parse, build who/where/idempotency, call the service."""
+    """Shared by the four operations: parse, say who acts and from where, call the service once
+    per Idempotency-Key, render."""
 
     input_serializer: type[serializers.Serializer]
 
-    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction | Replay:
+    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction:
         raise NotImplementedError
 
     def post(self, request: Request) -> Response:
         data = self.input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        context = {"request": request}
-
-        def render(txn: LoyaltyTransaction) -> dict[str, Any]:
-            return OperationOutput({"transaction": txn, "card": txn.card}, context=context).data
-
-        result = self.perform(
-            fields,
-            staff=StaffAuth(
-                staff_pin_id=fields.pop("staff_pin_id", None), pin=fields.pop("pin", None) or None
-            ),
-            meta=RequestMeta.from_request(request, source=TransactionSource.API),
-            scope_store=restricted_store(self.request),
-            idempotency=idempotency_request(request, render),
+        staff = StaffAuth(
+            staff_pin_id=fields.pop("staff_pin_id", None), pin=fields.pop("pin", None) or None
         )
-        if isinstance(result, Replay):
-            return Response(
-                result.body, status=result.status_code, headers={"Idempotent-Replayed": "true"}
+
+        def operate() -> Response:
+            txn = self.perform(
+                fields,
+                staff=staff,
+                meta=RequestMeta.from_request(request, source=TransactionSource.API),
+                scope_store=restricted_store(request),
             )
-        return Response(render(result), status=status.HTTP_201_CREATED)
+            body = OperationOutput(
+                {"transaction": txn, "card": txn.card}, context={"request": request}
+            )
+            return Response(body.data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, operate)
 
 
-def idempotency_request(
-    request: Request, render: Callable[[LoyaltyTransaction], dict[str, Any]]
-) -> IdempotencyRequest | None:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        return None
-    if len(key) > 200 or not key.isprintable():
-        raise exceptions.ValidationError(
-            {"Idempotency-Key": [_("Use a printable key of at most 200 characters.")]}
-        )
-    canonical = json.dumps(
-        {"path": request.path, "body": request.data}, sort_keys=True, default=str
-    )
-    return IdempotencyRequest(
-        key=key, fingerprint=hashlib.sha256(canonical.encode()).hexdigest(), render=render
-    )
-
-
-_IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Retrying with the same key returns the first response and writes nothing; the "
-    "same key with a different request answers 409 `idempotency_key_reused`.",
-)
 _OPERATION_ERRORS = error_responses(400, 401, 403, 404, 409, 429)
 _RULES = (
     "Refusals: `pin_invalid`, `pin_locked` (with `locked_until`), `card_inactive`, "
@@ -210,7 +182,7 @@ class StampCreateApi(CardOperationApi):
         operation_id="stamps_create",
         tags=["Operations"],
         request=StampInput,
-        parameters=[_IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: OperationOutput, **_OPERATION_ERRORS},
         summary="Add stamps to a card",
         description=f"{_RULES}, `cooldown_active` (with `retry_after` seconds), "
@@ -219,7 +191,7 @@ class StampCreateApi(CardOperationApi):
     def post(self, request: Request) -> Response:
         return super().post(request)
 
-    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction | Replay:
+    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction:
         return add_stamps(
             card_number=fields["card_number"],
             quantity=fields["quantity"],
@@ -235,7 +207,7 @@ class PointsCreateApi(CardOperationApi):
         operation_id="points_create",
         tags=["Operations"],
         request=PointsInput,
-        parameters=[_IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: OperationOutput, **_OPERATION_ERRORS},
         summary="Credit the points of a purchase",
         description=f"points = floor(purchase_amount_cents / 100 * points_per_euro). {_RULES}.",
@@ -243,7 +215,7 @@ class PointsCreateApi(CardOperationApi):
     def post(self, request: Request) -> Response:
         return super().post(request)
 
-    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction | Replay:
+    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction:
         return add_points(
             card_number=fields["card_number"],
             purchase_amount_cents=fields["purchase_amount_cents"],
@@ -259,7 +231,7 @@ class StampRedeemApi(CardOperationApi):
         operation_id="stamps_redeem",
         tags=["Operations"],
         request=StampRedeemInput,
-        parameters=[_IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: OperationOutput, **_OPERATION_ERRORS},
         summary="Redeem a stamp reward",
         description=f"Consumes `stamps_target` stamps. {_RULES}, `insufficient_stamps`.",
@@ -267,7 +239,7 @@ class StampRedeemApi(CardOperationApi):
     def post(self, request: Request) -> Response:
         return super().post(request)
 
-    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction | Replay:
+    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction:
         return redeem_stamps(card_number=fields["card_number"], **common)
 
 
@@ -278,7 +250,7 @@ class PointsRedeemApi(CardOperationApi):
         operation_id="points_redeem",
         tags=["Operations"],
         request=PointsRedeemInput,
-        parameters=[_IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: OperationOutput, **_OPERATION_ERRORS},
         summary="Redeem a points reward",
         description=f"Deducts the reward's `points_cost`. {_RULES}, `insufficient_points`.",
@@ -286,7 +258,7 @@ class PointsRedeemApi(CardOperationApi):
     def post(self, request: Request) -> Response:
         return super().post(request)
 
-    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction | Replay:
+    def perform(self, fields: dict[str, Any], **common: Any) -> LoyaltyTransaction:
         return redeem_points(
             card_number=fields["card_number"], reward_id=fields["reward_id"], **common
         )

@@ -2,7 +2,7 @@
 
 - ``enrollment``: a customer and their card for a store's programme;
 - ``operations``: the stamps and points engine (and blocking a card);
-- ``maintenance``: points expiry and forgetting old idempotency records (beat tasks).
+- ``maintenance``: points expiry (a beat task).
 
 The names below are the package's interface; import them from here.
 """
@@ -10,10 +10,8 @@ The names below are the package's interface; import them from here.
 from __future__ import annotations
 
 from cards.services.enrollment import Enrollment, enroll_customer, normalise_email
-from cards.services.maintenance import expire_points, purge_idempotency_records
+from cards.services.maintenance import expire_points
 from cards.services.operations import (
-    IdempotencyRequest,
-    Replay,
     StaffAuth,
     add_points,
     add_stamps,
@@ -26,8 +24,6 @@ from cards.services.operations import (
 
 __all__ = [
     "Enrollment",
-    "IdempotencyRequest",
-    "Replay",
     "StaffAuth",
     "add_points",
     "add_stamps",
@@ -36,7 +32,6 @@ __all__ = [
     "expire_points",
     "normalise_email",
     "points_for",
-    "purge_idempotency_records",
     "redeem_points",
     "redeem_stamps",
     "set_card_active",

@@ -1,14 +1,13 @@
-"""Maintenance of the ledger's surroundings, run by beat tasks: points expiry, and forgetting old
-idempotency records."""
+"""Maintenance run by beat tasks: points expiry."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cards.models import IdempotencyRecord, LoyaltyCard, TransactionType
+from cards.models import LoyaltyCard, TransactionType
 from cards.signals import card_changed
 from common.announcements import announce_after_commit
 
@@ -64,11 +63,3 @@ def expire_points(*, now: datetime | None = None, batch_size: int = 1000) -> int
             )
         if len(batch) < batch_size:
             return len(expired)
-
-
-def purge_idempotency_records(*, older_than: timedelta, now: datetime | None = None) -> int:
-    """Forget stored responses of keys older than ``older_than``; a retry after that is a new
-    request. Returns how many were removed."""
-    cutoff = (now or timezone.now()) - older_than
-    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted

@@ -2,9 +2,10 @@
 
 Every operation runs in one transaction that starts by locking the card row: operations on a
 card queue there, so cooldown, daily limit and balances are checked against committed state and
-nothing is counted twice. Lock order is always card, then staff PIN. Refusals that must leave a
-trace (a PIN failure, an idempotent refusal) are written in that transaction, which commits, and
-are raised afterwards. After commit, the change is announced (``cards.signals``).
+nothing is counted twice. Lock order is always card, then staff PIN. A refusal that must leave a
+trace (a PIN failure) is written in that transaction, which commits, and is raised afterwards.
+After commit, the change is announced (``cards.signals``). Retries with an Idempotency-Key are
+the interfaces' business (common.idempotency), around these functions.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Subquery
+from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from cards.exceptions import (
@@ -27,7 +28,6 @@ from cards.exceptions import (
     CardNotFound,
     CooldownActive,
     DailyLimitReached,
-    IdempotencyKeyReused,
     InsufficientPoints,
     InsufficientStamps,
     InvalidCardNumber,
@@ -38,7 +38,6 @@ from cards.exceptions import (
 )
 from cards.models import (
     Customer,
-    IdempotencyRecord,
     LoyaltyCard,
     LoyaltyTransaction,
     TransactionType,
@@ -51,19 +50,6 @@ from common.request_meta import RequestMeta
 from programs.models import Store
 from staff.models import StaffPin
 from staff.services import verify_staff_pin
-
-
-@dataclass(frozen=True)
-class IdempotencyRequest:
-    key: str
-    fingerprint: str  # of the request (endpoint and body): the same key may not mean two things
-    render: Callable[[LoyaltyTransaction], dict[str, Any]]  # the response body to store
-
-
-@dataclass(frozen=True)
-class Replay:
-    status_code: int
-    body: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -81,37 +67,8 @@ def _operate(
     scope_store: Store | None,
     staff: StaffAuth,
     meta: RequestMeta,
-    idempotency: IdempotencyRequest | None,
     rule: Rule,
-) -> LoyaltyTransaction | Replay:
-    try:
-        return _operate_once(
-            card_number=card_number,
-            scope_store=scope_store,
-            staff=staff,
-            meta=meta,
-            idempotency=idempotency,
-            rule=rule,
-        )
-    except IntegrityError:
-        # A concurrent request with the same Idempotency-Key committed first: our transaction was
-        # rolled back whole; answer what it answered.
-        if idempotency is not None:
-            record = IdempotencyRecord.objects.filter(key=idempotency.key).first()
-            if record is not None:
-                return _replay(record, idempotency)
-        raise
-
-
-def _operate_once(
-    *,
-    card_number: str,
-    scope_store: Store | None,
-    staff: StaffAuth,
-    meta: RequestMeta,
-    idempotency: IdempotencyRequest | None,
-    rule: Rule,
-) -> LoyaltyTransaction | Replay:
+) -> LoyaltyTransaction:
     number = normalise_card_number(card_number)
     if not is_valid_card_number(number):
         raise InvalidCardNumber(errors={"card_number": [str(InvalidCardNumber.default_message)]})
@@ -123,38 +80,17 @@ def _operate_once(
         )
         if scope_store is not None:
             cards = cards.filter(program__store=scope_store)
-        if idempotency is not None:
-            # Read with the lock, in the same statement. A concurrent twin that commits while we
-            # wait is invisible to this snapshot, but its record's unique key stops us at the end.
-            cards = cards.annotate(
-                replay_id=Subquery(
-                    IdempotencyRecord.objects.filter(key=idempotency.key).values("pk")[:1]
-                )
-            )
         try:
             # get(), not first(): no ORDER BY to compile or sort for a unique lookup.
             card = cards.get(card_number=number)
         except LoyaltyCard.DoesNotExist:
             raise CardNotFound() from None
-        if idempotency is not None and card.replay_id is not None:
-            return _replay(IdempotencyRecord.objects.get(pk=card.replay_id), idempotency)
         try:
             staff_pin = _check_staff(card, staff, meta)
             txn = rule(card, staff_pin)
         except ApplicationError as refusal:
+            # Raised after the block: what the refusal wrote (a PIN failure) commits.
             error = refusal
-        if idempotency is not None:
-            if txn is not None:
-                status_code, body = 201, idempotency.render(txn)
-            else:
-                status_code, body = error.status_code, error.as_dict()  # type: ignore[union-attr]
-            IdempotencyRecord.objects.create(
-                key=idempotency.key,
-                fingerprint=idempotency.fingerprint,
-                status_code=status_code,
-                response_body=body,
-                card=card,
-            )
         if txn is not None:
             announce_after_commit(
                 card_changed,
@@ -167,12 +103,6 @@ def _operate_once(
         raise error
     assert txn is not None
     return txn
-
-
-def _replay(record: IdempotencyRecord, idempotency: IdempotencyRequest) -> Replay:
-    if record.fingerprint != idempotency.fingerprint:
-        raise IdempotencyKeyReused()
-    return Replay(status_code=record.status_code, body=record.response_body)
 
 
 def _check_staff(card: LoyaltyCard, staff: StaffAuth, meta: RequestMeta) -> StaffPin | None:
@@ -201,7 +131,6 @@ def _ledger(
     transaction_type: str,
     stamps_delta: int = 0,
     points_delta: int = 0,
-    idempotency_key: str | None = None,
     **fields: Any,
 ) -> LoyaltyTransaction:
     return LoyaltyTransaction.objects.create(
@@ -213,7 +142,7 @@ def _ledger(
         points_delta=points_delta,
         stamps_after=card.stamp_count,
         points_after=card.points_balance,
-        idempotency_key=idempotency_key,
+        idempotency_key=meta.idempotency_key,
         source=meta.source,
         ip_address=meta.ip_address,
         user_agent=meta.user_agent,
@@ -229,8 +158,7 @@ def add_stamps(
     quantity: int = 1,
     notes: str = "",
     scope_store: Store | None = None,
-    idempotency: IdempotencyRequest | None = None,
-) -> LoyaltyTransaction | Replay:
+) -> LoyaltyTransaction:
     """Add ``quantity`` stamps, within the cooldown and the daily limit of the programme."""
 
     def rule(card: LoyaltyCard, staff_pin: StaffPin | None) -> LoyaltyTransaction:
@@ -270,7 +198,6 @@ def add_stamps(
             transaction_type=TransactionType.STAMP_EARNED,
             stamps_delta=quantity,
             notes=notes,
-            idempotency_key=idempotency.key if idempotency else None,
         )
 
     return _operate(
@@ -278,7 +205,6 @@ def add_stamps(
         scope_store=scope_store,
         staff=staff,
         meta=meta,
-        idempotency=idempotency,
         rule=rule,
     )
 
@@ -289,8 +215,7 @@ def redeem_stamps(
     staff: StaffAuth,
     meta: RequestMeta,
     scope_store: Store | None = None,
-    idempotency: IdempotencyRequest | None = None,
-) -> LoyaltyTransaction | Replay:
+) -> LoyaltyTransaction:
     """Exchange ``stamps_target`` stamps for the programme's reward."""
 
     def rule(card: LoyaltyCard, staff_pin: StaffPin | None) -> LoyaltyTransaction:
@@ -314,7 +239,6 @@ def redeem_stamps(
             transaction_type=TransactionType.STAMP_REDEEMED,
             stamps_delta=-program.stamps_target,
             reward_description=program.stamps_reward_description,
-            idempotency_key=idempotency.key if idempotency else None,
         )
 
     return _operate(
@@ -322,7 +246,6 @@ def redeem_stamps(
         scope_store=scope_store,
         staff=staff,
         meta=meta,
-        idempotency=idempotency,
         rule=rule,
     )
 
@@ -344,8 +267,7 @@ def add_points(
     meta: RequestMeta,
     notes: str = "",
     scope_store: Store | None = None,
-    idempotency: IdempotencyRequest | None = None,
-) -> LoyaltyTransaction | Replay:
+) -> LoyaltyTransaction:
     """Credit the points a purchase earns and record the purchase."""
 
     def rule(card: LoyaltyCard, staff_pin: StaffPin | None) -> LoyaltyTransaction:
@@ -380,7 +302,6 @@ def add_points(
             points_delta=points,
             purchase_amount_cents=purchase_amount_cents,
             notes=notes,
-            idempotency_key=idempotency.key if idempotency else None,
         )
 
     return _operate(
@@ -388,7 +309,6 @@ def add_points(
         scope_store=scope_store,
         staff=staff,
         meta=meta,
-        idempotency=idempotency,
         rule=rule,
     )
 
@@ -400,8 +320,7 @@ def redeem_points(
     staff: StaffAuth,
     meta: RequestMeta,
     scope_store: Store | None = None,
-    idempotency: IdempotencyRequest | None = None,
-) -> LoyaltyTransaction | Replay:
+) -> LoyaltyTransaction:
     """Spend points on one of the programme's rewards."""
 
     def rule(card: LoyaltyCard, staff_pin: StaffPin | None) -> LoyaltyTransaction:
@@ -429,7 +348,6 @@ def redeem_points(
             points_delta=-reward["points_cost"],
             reward_id=reward["id"],
             reward_description=reward["name"],
-            idempotency_key=idempotency.key if idempotency else None,
         )
 
     return _operate(
@@ -437,7 +355,6 @@ def redeem_points(
         scope_store=scope_store,
         staff=staff,
         meta=meta,
-        idempotency=idempotency,
         rule=rule,
     )
 

@@ -110,6 +110,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    "common",
     "programs",
     "cards",
     "staff",
@@ -302,7 +303,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
     },
     "purge-idempotency-records": {
-        "task": "cards.tasks.purge_idempotency_records_everywhere_task",
+        "task": "merchants.tasks.purge_idempotency_records_everywhere_task",
         "schedule": crontab(hour=4, minute=0),
     },
 }

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import error_responses, restricted_store
+from common.api import IDEMPOTENCY_PARAMETER, error_responses, idempotent, restricted_store
 from common.errors import NotFound
 from programs.api.serializers import ProgramCreateInput, ProgramOutput, ProgramUpdateInput
 from programs.models import Store
@@ -39,6 +39,7 @@ class ProgramListCreateApi(APIView):
     @extend_schema(
         operation_id="programs_create",
         tags=["Programmes"],
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=ProgramCreateInput,
         responses={201: ProgramOutput, **error_responses(400, 401, 403, 409, 429)},
         summary="Create a store's programme",
@@ -55,8 +56,12 @@ class ProgramListCreateApi(APIView):
             raise exceptions.ValidationError(
                 {"store_code": [_("There is no store with this code.")]}
             )
-        program = create_program(store=store, **fields)
-        return Response(ProgramOutput(program).data, status=status.HTTP_201_CREATED)
+
+        def create() -> Response:
+            program = create_program(store=store, **fields)
+            return Response(ProgramOutput(program).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, create)
 
 
 class ProgramDetailApi(APIView):
@@ -80,6 +85,7 @@ class ProgramDetailApi(APIView):
     @extend_schema(
         operation_id="programs_partial_update",
         tags=["Programmes"],
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=ProgramUpdateInput,
         responses={200: ProgramOutput, **error_responses(400, 401, 403, 404, 429)},
         summary="Change a programme",
@@ -88,5 +94,9 @@ class ProgramDetailApi(APIView):
         program = self._program(program_id)
         data = ProgramUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        program = update_program(program=program, **_rewards(dict(data.validated_data)))
-        return Response(ProgramOutput(program).data)
+
+        def update() -> Response:
+            changed = update_program(program=program, **_rewards(dict(data.validated_data)))
+            return Response(ProgramOutput(changed).data)
+
+        return idempotent(request, update)

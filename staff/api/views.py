@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import error_responses, restricted_store
+from common.api import IDEMPOTENCY_PARAMETER, error_responses, idempotent, restricted_store
 from common.errors import NotFound
 from programs.models import Store
 from staff.api.serializers import StaffPinCreateInput, StaffPinOutput, StaffPinUpdateInput
@@ -37,6 +37,7 @@ class StaffPinListCreateApi(_StaffPinsApi):
     @extend_schema(
         operation_id="pins_create",
         tags=["Staff PINs"],
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=StaffPinCreateInput,
         responses={201: StaffPinOutput, **error_responses(400, 401, 403, 429)},
         summary="Give a staff member a PIN at a store",
@@ -53,8 +54,12 @@ class StaffPinListCreateApi(_StaffPinsApi):
             raise exceptions.ValidationError(
                 {"store_code": [_("There is no store with this code.")]}
             )
-        staff_pin = create_staff_pin(store=store, name=fields["name"], pin=fields["pin"])
-        return Response(StaffPinOutput(staff_pin).data, status=status.HTTP_201_CREATED)
+
+        def create() -> Response:
+            staff_pin = create_staff_pin(store=store, name=fields["name"], pin=fields["pin"])
+            return Response(StaffPinOutput(staff_pin).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, create)
 
 
 class StaffPinDetailApi(_StaffPinsApi):
@@ -67,6 +72,7 @@ class StaffPinDetailApi(_StaffPinsApi):
     @extend_schema(
         operation_id="pins_partial_update",
         tags=["Staff PINs"],
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=StaffPinUpdateInput,
         responses={200: StaffPinOutput, **error_responses(400, 401, 403, 404, 429)},
         summary="Rename, change the PIN, (de)activate or unlock",
@@ -76,12 +82,17 @@ class StaffPinDetailApi(_StaffPinsApi):
         staff_pin = self._pin(pin_id)
         data = StaffPinUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        staff_pin = update_staff_pin(staff_pin=staff_pin, **data.validated_data)
-        return Response(StaffPinOutput(staff_pin).data)
+
+        def update() -> Response:
+            changed = update_staff_pin(staff_pin=staff_pin, **data.validated_data)
+            return Response(StaffPinOutput(changed).data)
+
+        return idempotent(request, update)
 
     @extend_schema(
         operation_id="pins_destroy",
         tags=["Staff PINs"],
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             204: OpenApiResponse(description="deactivated"),
             **error_responses(401, 403, 404, 429),
@@ -90,5 +101,10 @@ class StaffPinDetailApi(_StaffPinsApi):
         description="PINs are deactivated, not deleted: the ledger keeps naming who did what.",
     )
     def delete(self, request: Request, pin_id: int) -> Response:
-        deactivate_staff_pin(staff_pin=self._pin(pin_id))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        staff_pin = self._pin(pin_id)
+
+        def deactivate() -> Response:
+            deactivate_staff_pin(staff_pin=staff_pin)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+
+        return idempotent(request, deactivate)

@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from cards.models import IdempotencyRecord, LoyaltyTransaction
-from cards.tasks import purge_idempotency_records_everywhere_task
+from cards.models import LoyaltyTransaction
+from common.models import IdempotencyRecord
+from merchants.tasks import purge_idempotency_records_everywhere_task
 from tests.cards.helpers import new_card, stamp
 from tests.conftest import Loyalty
 
