@@ -11,14 +11,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -27,7 +25,13 @@ from cards.links import card_page_url
 from cards.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionSource
 from cards.numbers import normalise_card_number
 from cards.services import adjust, set_card_active
-from common.admin import backoffice_site
+from common.admin import (
+    ObjectPagesAdmin,
+    admin_url,
+    backoffice_site,
+    render_admin_page,
+    show_service_error,
+)
 from common.request_meta import RequestMeta
 
 
@@ -96,16 +100,9 @@ class CardCorrectionForm(forms.Form):
         if not card.program.has_points and not card.points_balance:
             del self.fields["points_delta"]
 
-    def add_service_error(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
-
 
 @admin.register(LoyaltyCard, site=backoffice_site)
-class LoyaltyCardAdmin(ReadOnlyAdmin):
+class LoyaltyCardAdmin(ObjectPagesAdmin, ReadOnlyAdmin):
     # No change form: blocking a card goes through the service (an action below), which announces
     # it to the wallets. Corrections have a page of their own.
     change_form_template = "admin/cards/loyaltycard/change_form.html"
@@ -201,41 +198,18 @@ class LoyaltyCardAdmin(ReadOnlyAdmin):
             messages.SUCCESS,
         )
 
-    def get_urls(self) -> list[URLPattern]:
-        info = (self.opts.app_label, self.opts.model_name)
-        # Before the default URLs: their "<path:object_id>/" would swallow this one.
-        return [
-            path(
-                "<path:object_id>/correct/",
-                self.admin_site.admin_view(self.correct_view),
-                name="{}_{}_correct".format(*info),
-            ),
-            *super().get_urls(),
-        ]
+    def get_object_pages(self) -> list[tuple[str, Any, str]]:
+        return [("correct/", self.correct_view, "correct")]
 
     def has_correct_permission(self, request: HttpRequest) -> bool:
         """Correcting is what "change" on cards means here: the form itself stays read-only."""
         codename = get_permission_codename("change", self.opts)
         return request.user.has_perm(f"{self.opts.app_label}.{codename}")
 
-    def _card_url(self, name: str, card: LoyaltyCard) -> str:
-        return reverse(
-            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{name}",
-            args=[quote(card.pk)],
-        )
-
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: LoyaltyCard | None = None,
-    ) -> HttpResponse:
-        if obj is not None and self.has_correct_permission(request):
-            context["correct_url"] = self._card_url("correct", obj)
-        return super().render_change_form(request, context, add, change, form_url, obj)
+    def change_form_context(self, request: HttpRequest, obj: LoyaltyCard) -> dict[str, Any]:
+        if not self.has_correct_permission(request):
+            return {}
+        return {"correct_url": self.object_url("correct", obj)}
 
     def correct_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_correct_permission(request):
@@ -262,30 +236,27 @@ class LoyaltyCardAdmin(ReadOnlyAdmin):
                         [{"added": {"name": str(txn._meta.verbose_name), "object": str(txn)}}],
                     )
             except ValidationError as error:
-                form.add_service_error(error)
+                show_service_error(form, error)
             else:
                 self.message_user(
                     request,
                     _("The card was corrected. The adjustment is in its transactions."),
                     messages.SUCCESS,
                 )
-                return HttpResponseRedirect(self._card_url("change", card))
-        request.current_app = self.admin_site.name
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Correct card %(number)s") % {"number": card.formatted_number},
-            "subtitle": None,
-            "opts": self.opts,
-            "card": card,
-            "form": form,
-            "change_url": self._card_url("change", card),
-        }
-        return TemplateResponse(request, self.correction_template, context)
+                return HttpResponseRedirect(self.object_url("change", card))
+        return render_admin_page(
+            self,
+            request,
+            self.correction_template,
+            title=_("Correct card %(number)s") % {"number": card.formatted_number},
+            card=card,
+            form=form,
+            change_url=self.object_url("change", card),
+        )
 
     @admin.display(description=_("transactions"))
     def transactions(self, obj: LoyaltyCard) -> str:
-        opts = LoyaltyTransaction._meta
-        url = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist")
+        url = admin_url(self.admin_site, LoyaltyTransaction._meta, "changelist")
         return format_html(
             '<a href="{}?card__id__exact={}">{}</a>',
             url,

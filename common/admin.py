@@ -1,4 +1,5 @@
-"""The merchant's back office: a Django admin site of its own, served on merchant hosts only.
+"""The merchant's back office: a Django admin site of its own, served on merchant hosts only,
+and the helpers its ModelAdmins share.
 
 The platform has a separate site (``merchants.admin.platform_admin_site``). Keeping them apart
 means no model registered for one can ever appear on the other, whatever order apps load in.
@@ -6,9 +7,20 @@ means no model registered for one can ever appear on the other, whatever order a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.db.models.options import Options
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,3 +40,96 @@ class BackOfficeSite(admin.AdminSite):
 backoffice_site = BackOfficeSite(name="backoffice")
 backoffice_site.register(User, UserAdmin)
 backoffice_site.register(Group, GroupAdmin)
+
+
+def admin_url(site: admin.AdminSite, opts: Options, page: str, obj: Model | None = None) -> str:
+    """The URL of a page of ``opts``' model on ``site``: "changelist", "add", "change", or one of
+    the pages a ModelAdmin adds (see ``ObjectPagesAdmin``)."""
+    args = [quote(obj.pk)] if obj is not None else []
+    return reverse(f"{site.name}:{opts.app_label}_{opts.model_name}_{page}", args=args)
+
+
+class ObjectPagesAdmin(admin.ModelAdmin):
+    """A ModelAdmin with pages of its own about one object (a poster, a correction form), behind
+    the site's login like the others, and linked from the object's change form."""
+
+    def get_object_pages(self) -> list[tuple[str, Callable[..., HttpResponse], str]]:
+        """``(route after "<object_id>/", view, page name)`` for each page; a view is called with
+        the request and the ``object_id`` from the URL."""
+        return []
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        pages = [
+            path(
+                f"<path:object_id>/{route}",
+                self.admin_site.admin_view(view),
+                name=f"{opts.app_label}_{opts.model_name}_{page}",
+            )
+            for route, view, page in self.get_object_pages()
+        ]
+        # Before the default URLs: their "<path:object_id>/" would swallow these.
+        return [*pages, *super().get_urls()]
+
+    def object_url(self, page: str, obj: Model) -> str:
+        return admin_url(self.admin_site, self.opts, page, obj)
+
+    def change_form_context(self, request: HttpRequest, obj: Model) -> dict[str, Any]:
+        """What the change form of a saved object shows besides its fields (links to its pages)."""
+        return {}
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Model | None = None,
+    ) -> HttpResponse:
+        if obj is not None and not add:
+            context.update(self.change_form_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def render_admin_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    template: str,
+    *,
+    title: str,
+    **context: Any,
+) -> TemplateResponse:
+    """A page in the back office's frame (header, navigation), about ``model_admin``'s model; the
+    template extends "admin/object_page.html" for the breadcrumbs."""
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "subtitle": None,
+            "opts": model_admin.opts,
+            **context,
+        },
+    )
+
+
+def adopt(target: Model, saved: Model) -> None:
+    """Make the admin's own unsaved instance the row a service just wrote: the admin goes on
+    using it for its log entry, its message and its redirect."""
+    for field in saved._meta.concrete_fields:
+        setattr(target, field.attname, getattr(saved, field.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
+def show_service_error(form: BaseForm, error: ValidationError) -> None:
+    """Show a service's refusal on ``form``: each field's errors on that field when the form has
+    it, the rest above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

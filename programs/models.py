@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel
+from programs.rules import (
+    CARD_COLOR_MESSAGE,
+    CARD_COLOR_PATTERN,
+    COOLDOWN_MINUTES,
+    DEFAULT_CARD_COLOR,
+    MAX_DAILY_STAMPS,
+    STAMPS_TARGET,
+    card_color_validator,
+    normalise_rewards,
+    range_message,
+)
 
 store_code_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$",
@@ -69,11 +78,6 @@ class LoyaltyType(models.TextChoices):
     HYBRID = "hybrid", _("Stamps and points")
 
 
-card_color_validator = RegexValidator(
-    r"^#[0-9a-fA-F]{6}$", _("Use a colour like #1A73E8."), code="invalid_color"
-)
-
-
 def program_logo_path(instance: LoyaltyProgram, filename: str) -> str:
     return f"logos/program-{instance.store_id}-{filename}"
 
@@ -115,7 +119,10 @@ class LoyaltyProgram(TimeStampedModel):
     # Branding
     card_name = models.CharField(_("card name"), max_length=100)
     card_color = models.CharField(
-        _("card colour"), max_length=7, default="#0B5CAD", validators=[card_color_validator]
+        _("card colour"),
+        max_length=7,
+        default=DEFAULT_CARD_COLOR,
+        validators=[card_color_validator],
     )
     logo = models.ImageField(_("logo"), upload_to=program_logo_path, blank=True)
     logo_url = models.URLField(_("logo URL"), blank=True)
@@ -129,22 +136,33 @@ class LoyaltyProgram(TimeStampedModel):
         verbose_name_plural = _("loyalty programmes")
         ordering = ["store__name"]
         constraints = [
+            # The limits are programs.rules': changing one there changes these (and the forms').
             models.CheckConstraint(
-                condition=models.Q(cooldown_minutes__lte=1440),
+                condition=models.Q(cooldown_minutes__lte=COOLDOWN_MINUTES.max),
                 name="program_cooldown_max_day",
                 violation_error_message=_("The time between two stamps can be at most a day."),
             ),
             models.CheckConstraint(
-                condition=models.Q(max_daily_stamps__gte=1, max_daily_stamps__lte=100),
+                condition=models.Q(
+                    max_daily_stamps__gte=MAX_DAILY_STAMPS.min,
+                    max_daily_stamps__lte=MAX_DAILY_STAMPS.max,
+                ),
                 name="program_daily_stamps_range",
-                violation_error_message=_("A card can get 1 to 100 stamps per day."),
+                violation_error_message=range_message(
+                    _("A card can get %(min)s to %(max)s stamps per day."), MAX_DAILY_STAMPS
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(stamps_target__isnull=True)
-                | models.Q(stamps_target__gte=1, stamps_target__lte=100),
+                | models.Q(
+                    stamps_target__gte=STAMPS_TARGET.min, stamps_target__lte=STAMPS_TARGET.max
+                ),
                 name="program_stamps_target_range",
-                violation_error_message=_("A reward takes 1 to 100 stamps."),
+                violation_error_message=range_message(
+                    _("A reward takes %(min)s to %(max)s stamps."), STAMPS_TARGET
+                ),
             ),
+            # More than 0, which at the rate's two decimal places is rules.POINTS_PER_EURO's 0.01.
             models.CheckConstraint(
                 condition=models.Q(points_per_euro__isnull=True) | models.Q(points_per_euro__gt=0),
                 name="program_points_per_euro_positive",
@@ -162,9 +180,9 @@ class LoyaltyProgram(TimeStampedModel):
                 violation_error_message=_("A points card needs how many points a euro earns."),
             ),
             models.CheckConstraint(
-                condition=models.Q(card_color__regex=r"^#[0-9a-fA-F]{6}$"),
+                condition=models.Q(card_color__regex=CARD_COLOR_PATTERN),
                 name="program_card_color_hex",
-                violation_error_message=_("Use a colour like #1A73E8."),
+                violation_error_message=CARD_COLOR_MESSAGE,
             ),
         ]
 
@@ -204,44 +222,3 @@ class LoyaltyProgram(TimeStampedModel):
             errors["points_rewards"] = error.error_list
         if errors:
             raise ValidationError(errors)
-
-
-def normalise_rewards(rewards: object) -> list[dict]:
-    """Check a points reward list and return it as ``[{id, name, points_cost}]``."""
-    if rewards in (None, ""):
-        return []
-    if not isinstance(rewards, list):
-        raise ValidationError(_("Rewards must be a list."), code="invalid")
-    cleaned: list[dict] = []
-    seen: set[str] = set()
-    for position, reward in enumerate(rewards, start=1):
-        if not isinstance(reward, dict):
-            raise ValidationError(
-                _("Reward %(n)s is not valid."), code="invalid", params={"n": position}
-            )
-        name = str(reward.get("name") or "").strip()
-        reward_id = str(reward.get("id") or "").strip() or slugify(name)
-        cost = reward.get("points_cost")
-        if not name:
-            raise ValidationError(
-                _("Reward %(n)s needs a name."), code="invalid", params={"n": position}
-            )
-        if isinstance(cost, bool) or not isinstance(cost, int) or cost < 1:
-            raise ValidationError(
-                _("Reward “%(name)s” needs a whole number of points above zero."),
-                code="invalid",
-                params={"name": name},
-            )
-        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", reward_id):
-            raise ValidationError(
-                _("Reward “%(name)s” needs an ID of lower-case letters, digits and hyphens."),
-                code="invalid",
-                params={"name": name},
-            )
-        if reward_id in seen:
-            raise ValidationError(
-                _("Two rewards share the ID “%(id)s”."), code="invalid", params={"id": reward_id}
-            )
-        seen.add(reward_id)
-        cleaned.append({"id": reward_id, "name": name, "points_cost": cost})
-    return cleaned

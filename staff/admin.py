@@ -8,15 +8,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from common.admin import backoffice_site
+from common.admin import adopt, backoffice_site, render_admin_page, show_service_error
 from staff.models import ApiKey, ApiScope, StaffPin
 from staff.services import (
     KEY_PREFIX,
@@ -156,10 +155,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             scopes=form.cleaned_data["scopes"],
             store=form.cleaned_data.get("store"),
         )
-        # The admin goes on with its own instance (log entry, response): make it the saved row.
-        for field in ApiKey._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(key, field.attname))
-        obj._state.adding = False
+        adopt(obj, key)
         # Kept on this instance only, for the response below: never in a message, cookie or
         # session, so the secret leaves the server exactly once.
         obj.raw_key = raw_key  # type: ignore[attr-defined]
@@ -172,32 +168,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return super().response_add(request, obj, post_url_continue)
         # Whatever button was pressed ("save and add another", a popup), this page comes first:
         # it is the only chance to copy the key.
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Your new API key"),
-            "subtitle": None,
-            "opts": self.opts,
-            "key": obj,
-            "raw_key": raw_key,
-            "store_name": self.store_display(obj),
-            "scopes": self.scopes_display(obj),
-        }
-        response = TemplateResponse(request, self.created_template, context)
+        response = render_admin_page(
+            self,
+            request,
+            self.created_template,
+            title=_("Your new API key"),
+            key=obj,
+            raw_key=raw_key,
+            store_name=self.store_display(obj),
+            scopes=self.scopes_display(obj),
+        )
         # The secret must not land in any cache, the browser's included.
         response["Cache-Control"] = "no-store, private, max-age=0"
         return response
 
 
 # --- Staff PINs
-
-
-def _adopt(target: Model, saved: Model) -> None:
-    """Make the admin's own instance the row a service wrote (it goes on using it for the log
-    entry, the message and the redirect)."""
-    for field in saved._meta.concrete_fields:
-        setattr(target, field.attname, getattr(saved, field.attname))
-    target._state.adding = False
-    target._state.db = saved._state.db
 
 
 def _pin_field(**kwargs: Any) -> forms.CharField:
@@ -232,14 +218,7 @@ class StaffPinForm(forms.ModelForm):
         try:
             self.saved = self.write()
         except ValidationError as error:
-            self._add_service_error(error)
-
-    def _add_service_error(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
+            show_service_error(self, error)
 
     def write(self) -> StaffPin:
         raise NotImplementedError
@@ -371,4 +350,4 @@ class StaffPinAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: StaffPin, form: BaseForm, change: bool) -> None:
         # The form's validation already wrote the row through the service (see StaffPinForm).
-        _adopt(obj, form.saved)  # type: ignore[attr-defined]
+        adopt(obj, form.saved)  # type: ignore[attr-defined]

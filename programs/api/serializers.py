@@ -3,12 +3,35 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from programs.models import LoyaltyProgram, LoyaltyType
+from programs.rules import (
+    COOLDOWN_MINUTES,
+    MAX_DAILY_STAMPS,
+    POINTS_EXPIRATION_DAYS,
+    POINTS_PER_EURO,
+    REWARD_ID_MAX_LENGTH,
+    REWARD_NAME_MAX_LENGTH,
+    STAMPS_TARGET,
+    card_color_validator,
+    normalise_rewards,
+)
 
 
 class RewardSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=40, required=False)
-    name = serializers.CharField(max_length=200)
-    points_cost = serializers.IntegerField(min_value=1)
+    """A points reward. Only the types are read here: the rules are the whole list's (see
+    ``ProgramUpdateInput.validate_points_rewards``)."""
+
+    id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=f"Lower-case letters, digits and hyphens, up to {REWARD_ID_MAX_LENGTH}; made "
+        "from the name if left out. Unique in the list.",
+    )
+    name = serializers.CharField(
+        allow_blank=True,
+        help_text=f"Up to {REWARD_NAME_MAX_LENGTH} characters. Unique in the list, whatever the "
+        "case.",
+    )
+    points_cost = serializers.IntegerField(help_text="At least 1.")
 
 
 class ProgramOutput(serializers.ModelSerializer):
@@ -41,29 +64,45 @@ class ProgramOutput(serializers.ModelSerializer):
 
 
 class ProgramUpdateInput(serializers.Serializer):
-    """Every field optional (PATCH); the model's rules are checked by the service."""
+    """Every field optional (PATCH); the model's rules are checked by the service. The limits are
+    the ones the back office's form checks, with the same messages (``programs.rules``)."""
 
     loyalty_type = serializers.ChoiceField(choices=LoyaltyType.choices, required=False)
     stamps_target = serializers.IntegerField(
-        min_value=1, max_value=100, required=False, allow_null=True
+        validators=STAMPS_TARGET.validators(), required=False, allow_null=True
     )
     stamps_reward_description = serializers.CharField(
         max_length=200, required=False, allow_blank=True
     )
     points_per_euro = serializers.DecimalField(
-        max_digits=7, decimal_places=2, min_value=0, required=False, allow_null=True
+        max_digits=7,
+        decimal_places=2,
+        validators=POINTS_PER_EURO.validators(),
+        required=False,
+        allow_null=True,
     )
     points_rewards = RewardSerializer(many=True, required=False)
-    points_expiration_days = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    cooldown_minutes = serializers.IntegerField(min_value=0, max_value=1440, required=False)
-    max_daily_stamps = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    points_expiration_days = serializers.IntegerField(
+        validators=POINTS_EXPIRATION_DAYS.validators(), required=False, allow_null=True
+    )
+    cooldown_minutes = serializers.IntegerField(
+        validators=COOLDOWN_MINUTES.validators(), required=False
+    )
+    max_daily_stamps = serializers.IntegerField(
+        validators=MAX_DAILY_STAMPS.validators(), required=False
+    )
     require_staff_pin = serializers.BooleanField(required=False)
     card_name = serializers.CharField(max_length=100, required=False)
-    card_color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+    card_color = serializers.CharField(validators=[card_color_validator], required=False)
     logo_url = serializers.URLField(required=False, allow_blank=True)
     google_issuer_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
     apple_pass_type_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
+
+    def validate_points_rewards(self, rewards: list[dict]) -> list[dict]:
+        # The model's rule, on the whole list: a list is refused here with the same messages
+        # as in the back office.
+        return normalise_rewards([dict(reward) for reward in rewards])
 
 
 class ProgramCreateInput(ProgramUpdateInput):

@@ -1,0 +1,146 @@
+"""The back office's programme form: rewards typed as lines, a colour picker, the limits."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from programs.models import LoyaltyProgram
+from programs.rules import PROGRAM_LIMITS, normalise_rewards
+from programs.services import PROGRAM_FIELDS
+
+
+class ColorInput(forms.TextInput):
+    input_type = "color"
+
+    def format_value(self, value: Any) -> str | None:
+        # What the browser will submit: it normalises the colour to lower case.
+        value = super().format_value(value)
+        return value.lower() if value else value
+
+
+class RewardLinesField(forms.Field):
+    """Points rewards typed one per line as ``<points> <name>``, e.g. ``50 Free coffee``.
+
+    The field only reads the lines; whether the list will do is ``normalise_rewards``'s to say,
+    as for a list sent to the API. A reward keeps its ID while its name stays the same, so
+    redemptions already recorded and integrations that use the ID keep pointing at it.
+    """
+
+    widget = forms.Textarea(attrs={"rows": 6, "cols": 60, "class": "vLargeTextField"})
+    line_pattern = re.compile(r"^(?P<cost>\d+)\s*[:=\-\u2013\u2014]?\s*(?P<name>\S.*)$")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.existing: list[dict] = []
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(
+                f"{reward.get('points_cost')} {reward.get('name')}"
+                for reward in value
+                if isinstance(reward, dict)
+            )
+        return value
+
+    def to_python(self, value: Any) -> list[dict]:
+        if isinstance(value, list):  # the initial value, already a reward list
+            return value
+        known_ids = {
+            str(reward.get("name", "")).strip().casefold(): str(reward["id"])
+            for reward in self.existing
+            if isinstance(reward, dict) and reward.get("id")
+        }
+        rewards: list[dict] = []
+        line_numbers: list[int] = []
+        # (line number, error): shown in the order of the lines, whichever check found them.
+        errors: list[tuple[int, ValidationError]] = []
+        for number, raw_line in enumerate(str(value or "").splitlines(), start=1):
+            line = raw_line.strip()
+            if not line:
+                continue
+            match = self.line_pattern.match(line)
+            if match is None:
+                error = ValidationError(
+                    _(
+                        "Line %(line)s: write the points first, then the reward, e.g. “50 Free "
+                        "coffee”."
+                    ),
+                    code="invalid_line",
+                    params={"line": number},
+                )
+                errors.append((number, error))
+                continue
+            reward = {"name": match["name"].strip(), "points_cost": int(match["cost"])}
+            if known_id := known_ids.get(reward["name"].casefold()):
+                reward["id"] = known_id
+            rewards.append(reward)
+            line_numbers.append(number)
+        try:
+            rewards = normalise_rewards(
+                rewards,
+                labels=[gettext("Line %(line)s") % {"line": number} for number in line_numbers],
+                # A new reward never takes the ID of one that was renamed or removed.
+                reserved_ids=set(known_ids.values()),
+            )
+        except ValidationError as refused:
+            errors += [(line_numbers[error.params["n"] - 1], error) for error in refused.error_list]
+        if errors:
+            raise ValidationError([error for _number, error in sorted(errors, key=lambda e: e[0])])
+        return rewards
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            rewards = self.to_python(data)
+        except ValidationError:
+            return True
+        return (initial or []) != rewards
+
+
+class LoyaltyProgramForm(forms.ModelForm):
+    points_rewards = RewardLinesField(
+        label=_("points rewards"),
+        required=False,
+        help_text=_(
+            "One reward per line: the points it costs, then its name, e.g. “50 Free coffee”. "
+            "A reward keeps its ID as long as its name stays the same."
+        ),
+    )
+    # A URL typed without a scheme is taken as https (Django 6's default, declared to say so).
+    logo_url = forms.URLField(
+        label=_("logo URL"), required=False, max_length=200, assume_scheme="https"
+    )
+
+    class Meta:
+        model = LoyaltyProgram
+        fields = ["store", *PROGRAM_FIELDS, "logo"]
+        widgets = {"card_color": ColorInput}
+
+    max_logo_bytes = 2 * 1024 * 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["points_rewards"].existing = list(self.instance.points_rewards or [])
+        if isinstance(self.initial.get("card_color"), str):
+            # Compared with what the colour picker sends back, so "#0B5CAD" is no change.
+            self.initial["card_color"] = self.initial["card_color"].lower()
+        # The database enforces these ranges too; checking them here gives a message a merchant
+        # can act on instead of a constraint name.
+        for name, limit in PROGRAM_LIMITS.items():
+            if field := self.fields.get(name):
+                field.validators += limit.validators()
+                field.widget.attrs.update(limit.widget_attrs())
+
+    def clean_logo(self) -> Any:
+        logo = self.cleaned_data.get("logo")
+        if logo and getattr(logo, "size", 0) > self.max_logo_bytes:
+            raise ValidationError(
+                _("This image is larger than 2 MB. Please upload a smaller logo."),
+                code="logo_too_large",
+            )
+        return logo
