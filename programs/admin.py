@@ -28,6 +28,7 @@ from common.admin import backoffice_site
 from common.qr import qr_png, qr_svg
 from common.urls import absolute_url
 from programs.models import LoyaltyProgram, Store
+from programs.selectors import membership_refusal
 from programs.services import PROGRAM_FIELDS, create_program, update_program
 
 DEFAULT_CARD_COLOR = "#0B5CAD"
@@ -207,7 +208,7 @@ class StoreAdmin(admin.ModelAdmin):
             "change_url": self._url("change", store),
             "languages": list(languages.items()),
             "poster_language": language,
-            "unavailable": not store.is_active or program is None or not program.is_active,
+            "unavailable": membership_refusal(store=store, program=program) is not None,
         }
         with translation.override(language):
             return render(request, "admin/programs/store/poster.html", context)
