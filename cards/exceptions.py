@@ -1,28 +1,30 @@
-"""Business-rule refusals of the cards engine, each with its stable code (SPEC §4)."""
+"""Business-rule refusals of the cards engine, each with its stable code (SPEC §4).
+
+A refusal words itself, with its figures, so the API's ``detail`` and the pages say the same."""
 
 from __future__ import annotations
 
+import math
+
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import ApplicationError, Conflict, NotFound
 
-
-class StoreNotFound(NotFound):
-    default_message = _("There is no store with this code.")
-
-
-class StoreInactive(Conflict):
-    default_code = "store_inactive"
-    default_message = _("This store does not take new members at the moment.")
-
-
-class ProgramInactive(Conflict):
-    default_code = "program_inactive"
-    default_message = _("This loyalty programme is not active.")
+# A store's and a programme's refusals belong to ``programs``; the engine's callers find them here
+# too.
+from programs.exceptions import ProgramInactive as ProgramInactive
+from programs.exceptions import StoreInactive as StoreInactive
+from programs.exceptions import StoreNotFound as StoreNotFound
 
 
 class CardNotFound(NotFound):
     default_message = _("There is no card with this number.")
+
+    def __init__(self, *, at_store: bool = False) -> None:
+        # A caller limited to one store (a terminal, a store's API key) may be holding another
+        # store's card: say where we looked.
+        super().__init__(gettext("No card with this number at this store.") if at_store else None)
 
 
 class InvalidCardNumber(ApplicationError):
@@ -38,22 +40,58 @@ class CardInactive(Conflict):
 
 class CooldownActive(Conflict):
     default_code = "cooldown_active"
-    default_message = _("This card got a stamp a moment ago. Please wait before the next one.")
+
+    def __init__(self, *, retry_after: int) -> None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            ngettext(
+                "Too soon: this card just got a stamp. Wait %(minutes)d more minute.",
+                "Too soon: this card just got a stamp. Wait %(minutes)d more minutes.",
+                minutes,
+            )
+            % {"minutes": minutes},
+            retry_after=retry_after,
+        )
 
 
 class DailyLimitReached(Conflict):
     default_code = "daily_limit_reached"
-    default_message = _("This card has had as many stamps today as the programme allows.")
+
+    def __init__(self, *, max_daily_stamps: int, stamps_today: int) -> None:
+        super().__init__(
+            ngettext(
+                "This card has reached today's limit of %(limit)d stamp.",
+                "This card has reached today's limit of %(limit)d stamps.",
+                max_daily_stamps,
+            )
+            % {"limit": max_daily_stamps},
+            max_daily_stamps=max_daily_stamps,
+            stamps_today=stamps_today,
+        )
 
 
 class InsufficientStamps(Conflict):
     default_code = "insufficient_stamps"
-    default_message = _("Not enough stamps for the reward yet.")
+
+    def __init__(self, *, stamp_count: int, stamps_target: int) -> None:
+        super().__init__(
+            gettext("Not enough stamps yet: %(count)s of %(target)s.")
+            % {"count": stamp_count, "target": stamps_target},
+            stamp_count=stamp_count,
+            stamps_target=stamps_target,
+        )
 
 
 class InsufficientPoints(Conflict):
     default_code = "insufficient_points"
-    default_message = _("Not enough points for this reward.")
+
+    def __init__(self, *, points_balance: int, points_cost: int) -> None:
+        super().__init__(
+            gettext("Not enough points: %(balance)s, the reward needs %(cost)s.")
+            % {"balance": points_balance, "cost": points_cost},
+            points_balance=points_balance,
+            points_cost=points_cost,
+        )
 
 
 class NotInProgramme(ApplicationError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from cards.numbers import format_card_number, new_card_number
+from common.emails import normalise_email
 from common.models import TimeStampedModel
 
 
@@ -60,8 +62,8 @@ class Customer(TimeStampedModel):
         return f"{self.name} <{self.email}>"
 
     def save(self, *args: object, **kwargs: object) -> None:
-        # Stored lower-case so exact lookups agree with the case-insensitive unique index.
-        self.email = self.email.strip().lower()
+        # Stored normalised so exact lookups agree with the case-insensitive unique index.
+        self.email = normalise_email(self.email)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
@@ -150,6 +152,78 @@ class LoyaltyCard(TimeStampedModel):
     @property
     def formatted_number(self) -> str:
         return format_card_number(self.card_number)
+
+    # What the card can have now. The engine refuses by these, and the terminal, the card page and
+    # the passes show by them, so an offered reward is never refused and the other way round.
+
+    @property
+    def stamp_rewards_ready(self) -> int:
+        """How many stamp rewards the card could redeem now (0 on a card without stamps)."""
+        program = self.program
+        if not program.has_stamps or not program.stamps_target:
+            return 0
+        return self.stamp_count // program.stamps_target
+
+    def can_afford(self, reward: dict) -> bool:
+        """Whether the points balance pays for ``reward`` (one of the programme's rewards)."""
+        return reward["points_cost"] <= self.points_balance
+
+    @property
+    def affordable_rewards(self) -> list[dict]:
+        """The programme's points rewards the card can have now, in the programme's order."""
+        if not self.program.has_points:
+            return []
+        return [reward for reward in self.program.points_rewards if self.can_afford(reward)]
+
+    @property
+    def next_reward(self) -> dict | None:
+        """The cheapest points reward the card cannot have yet, or None."""
+        if not self.program.has_points:
+            return None
+        waiting = [r for r in self.program.points_rewards if not self.can_afford(r)]
+        return min(waiting, key=lambda reward: reward["points_cost"], default=None)
+
+    @property
+    def points_to_next_reward(self) -> int | None:
+        reward = self.next_reward
+        return reward["points_cost"] - self.points_balance if reward else None
+
+    @property
+    def stamp_grid(self) -> StampGrid | None:
+        """The stamp card as drawn on a page or a pass; None on a card without stamps."""
+        program = self.program
+        if not program.has_stamps or not program.stamps_target:
+            return None
+        target = program.stamps_target
+        filled = min(self.stamp_count, target)
+        ready = self.stamp_rewards_ready
+        return StampGrid(
+            target=target,
+            filled=filled,
+            marks=[index < filled for index in range(target)],
+            columns=_stamp_columns(target),
+            rewards_ready=ready,
+            # Stamps beyond the full rewards already count toward the card after those are
+            # redeemed.
+            carried=self.stamp_count % target if ready else 0,
+        )
+
+
+@dataclass(frozen=True)
+class StampGrid:
+    target: int
+    filled: int  # stamps drawn: never more than the target
+    marks: list[bool]  # one per box, True when stamped
+    columns: int
+    rewards_ready: int
+    carried: int  # stamps past the rewards ready, toward the next card
+
+
+def _stamp_columns(target: int) -> int:
+    # Rows of equal length read like a paper card: 10 stamps as 2 x 5, 8 as 2 x 4, 6 as 2 x 3.
+    if target <= 5:
+        return target
+    return next((columns for columns in (5, 4, 3) if target % columns == 0), 5)
 
 
 class TransactionType(models.TextChoices):

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from cards.exceptions import CardNotFound, InvalidCardNumber
 from cards.models import LoyaltyCard, LoyaltyTransaction
 from cards.numbers import is_valid_card_number, normalise_card_number
-from programs.models import Store
+from programs.models import Store, normalise_store_code
 
 
 def card_queryset(*, store: Store | None = None) -> QuerySet[LoyaltyCard]:
@@ -36,7 +36,7 @@ def search_cards(
     if program_id is not None:
         qs = qs.filter(program_id=program_id)
     if store_code:
-        qs = qs.filter(program__store__code=store_code.strip().lower())
+        qs = qs.filter(program__store__code=normalise_store_code(store_code))
     return qs.order_by("-created_at", "-pk")
 
 
@@ -47,7 +47,7 @@ def get_card(*, card_number: str, store: Store | None = None) -> LoyaltyCard:
         raise InvalidCardNumber(errors={"card_number": [str(InvalidCardNumber.default_message)]})
     card = card_queryset(store=store).filter(card_number=number).first()
     if card is None:
-        raise CardNotFound()
+        raise CardNotFound(at_store=store is not None)
     return card
 
 

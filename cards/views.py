@@ -8,30 +8,24 @@ from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cards.exceptions import ProgramInactive, StoreInactive, StoreNotFound
 from cards.forms import JoinForm
 from cards.links import apple_pass_url, google_save_url
 from cards.models import LoyaltyCard
 from cards.services import enroll_customer
 from common.colors import readable_ink
 from common.qr import qr_svg
-from programs.models import LoyaltyProgram, Store
-
-
-def _stamp_columns(target: int) -> int:
-    # Rows of equal length read like a paper card: 10 stamps as 2 x 5, 8 as 2 x 4, 6 as 2 x 3.
-    if target <= 5:
-        return target
-    return next((columns for columns in (5, 4, 3) if target % columns == 0), 5)
+from programs.exceptions import ProgramInactive, StoreInactive, StoreNotFound
+from programs.models import LoyaltyProgram
+from programs.selectors import membership_refusal, store_by_code
 
 
 @require_http_methods(["GET", "POST"])
 def join(request: HttpRequest, store_code: str) -> HttpResponse:
-    store = Store.objects.filter(code=store_code.strip().lower()).first()
+    store = store_by_code(store_code)
     if store is None:
         raise Http404
     program = LoyaltyProgram.objects.filter(store=store).first()
-    unavailable = not store.is_active or program is None or not program.is_active
+    unavailable = membership_refusal(store=store, program=program) is not None
     form = JoinForm(request.POST or None, initial={"locale": translation.get_language()})
     if request.method == "POST" and not unavailable and form.is_valid():
         try:
@@ -77,6 +71,7 @@ def card_page(request: HttpRequest, token: str) -> HttpResponse:
         "card": card,
         "program": program,
         "store": program.store,
+        "stamp_grid": card.stamp_grid,
         "card_ink": readable_ink(program.card_color),
         # The SVG has a fixed size (no viewBox), so the scale sets how big it shows: about 250 px
         # for a card number, large enough for a till scanner and still inside a 320 px screen.
@@ -84,24 +79,10 @@ def card_page(request: HttpRequest, token: str) -> HttpResponse:
         "apple_pass_url": apple_pass_url(card, request.tenant.domain_url),
         "google_save_url": google_save_url(card, request.tenant.domain_url),
     }
-    if program.has_stamps and program.stamps_target:
-        filled = min(card.stamp_count, program.stamps_target)
-        context["stamp_marks"] = [index < filled for index in range(program.stamps_target)]
-        context["stamps_filled"] = filled
-        context["stamp_columns"] = _stamp_columns(program.stamps_target)
-        context["rewards_ready"] = card.stamp_count // program.stamps_target
-        # Stamps beyond the full rewards already count toward the card after those are redeemed.
-        context["stamps_carried"] = (
-            card.stamp_count % program.stamps_target if context["rewards_ready"] else 0
-        )
     if program.has_points:
+        # Cheapest first, each with whether the card can have it now.
         rewards = sorted(program.points_rewards, key=lambda reward: reward["points_cost"])
-        context["rewards"] = rewards
-        context["next_reward"] = next(
-            (r for r in rewards if r["points_cost"] > card.points_balance), None
-        )
-        if context["next_reward"]:
-            context["points_to_next"] = context["next_reward"]["points_cost"] - card.points_balance
+        context["rewards"] = [(reward, card.can_afford(reward)) for reward in rewards]
     response = render(request, "cards/card.html", context)
     # A card page is personal: keep it out of shared caches and search engines.
     response["Cache-Control"] = "private, no-store"

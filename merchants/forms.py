@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from common.emails import normalise_email
+
 
 class SignupForm(forms.Form):
     name = forms.CharField(label=_("Business name"), max_length=200)
@@ -24,4 +26,4 @@ class SignupForm(forms.Form):
         return self.cleaned_data["slug"].strip().lower()
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        return normalise_email(self.cleaned_data["email"])

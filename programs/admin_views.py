@@ -22,6 +22,7 @@ from common.qr import qr_png, qr_svg
 from common.urls import absolute_url
 from programs.models import LoyaltyProgram, Store
 from programs.rules import DEFAULT_CARD_COLOR
+from programs.selectors import membership_refusal
 
 
 def enrollment_url(request: HttpRequest, store: Store) -> str:
@@ -116,7 +117,7 @@ def poster_view(
         "change_url": store_admin.object_url("change", store),
         "languages": list(languages.items()),
         "poster_language": language,
-        "unavailable": not store.is_active or program is None or not program.is_active,
+        "unavailable": membership_refusal(store=store, program=program) is not None,
     }
     with translation.override(language):
         return render(request, "admin/programs/store/poster.html", context)

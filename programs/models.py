@@ -29,6 +29,11 @@ store_code_validator = RegexValidator(
 )
 
 
+def normalise_store_code(code: str) -> str:
+    """A store code as stored: codes are lower-case, and people type them as they like."""
+    return code.strip().lower()
+
+
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from common.announcements import announce_after_commit
 from common.errors import Conflict
-from programs.models import LoyaltyProgram, Store
+from programs.models import LoyaltyProgram, Store, normalise_store_code
 from programs.signals import program_changed
 
 PROGRAM_FIELDS = (
@@ -43,7 +43,7 @@ def create_store(
     """Create a store; raises ValidationError with field errors on bad input."""
     store = Store(
         name=name,
-        code=code.strip().lower(),
+        code=normalise_store_code(code),
         address=address,
         timezone=timezone,
         is_active=is_active,

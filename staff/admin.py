@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from common.admin import adopt, backoffice_site, render_admin_page, show_service_error
 from staff.models import ApiKey, ApiScope, StaffPin
+from staff.pins import PIN_MAX_LENGTH
 from staff.services import (
     KEY_PREFIX,
     create_api_key,
@@ -190,7 +191,11 @@ def _pin_field(**kwargs: Any) -> forms.CharField:
     # Never rendered back (PasswordInput's default), so a PIN is not in any page, even one
     # showing an error; the numeric keypad on phones and tablets.
     widget = forms.PasswordInput(
-        attrs={"autocomplete": "new-password", "inputmode": "numeric", "maxlength": "6"}
+        attrs={
+            "autocomplete": "new-password",
+            "inputmode": "numeric",
+            "maxlength": str(PIN_MAX_LENGTH),
+        }
     )
     return forms.CharField(widget=widget, **kwargs)
 

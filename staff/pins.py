@@ -15,12 +15,28 @@ from itertools import pairwise
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 
 _HASHER = PasswordHasher(
     time_cost=1, memory_cost=1024, parallelism=1, hash_len=32, salt_len=16, type=Type.ID
 )
 
-PIN_PATTERN = re.compile(r"^[0-9]{4,6}$")
+# What a PIN may be, for every form, serializer and service that takes one.
+PIN_MIN_LENGTH = 4
+PIN_MAX_LENGTH = 6
+# Also an HTML ``pattern`` (which browsers anchor at both ends).
+PIN_DIGITS = f"[0-9]{{{PIN_MIN_LENGTH},{PIN_MAX_LENGTH}}}"
+PIN_PATTERN = re.compile(f"^{PIN_DIGITS}$")
+PIN_FORMAT_MESSAGE = _("A PIN is 4 to 6 digits.")
+validate_pin_format = RegexValidator(PIN_PATTERN, PIN_FORMAT_MESSAGE, code="invalid")
+
+# Why a new PIN is refused, by the code ``pin_problem`` returns.
+PIN_PROBLEMS = {
+    "format": PIN_FORMAT_MESSAGE,
+    "repeated": _("Choose a PIN that is not the same digit repeated."),
+    "sequence": _("Choose a PIN that is not a run of consecutive digits."),
+}
 
 
 def hash_pin(pin: str) -> str:
@@ -35,7 +51,7 @@ def pin_matches(pin_hash: str, pin: str) -> bool:
 
 
 def pin_problem(pin: str) -> str | None:
-    """Why a new PIN is not acceptable, or None."""
+    """Why a new PIN is not acceptable (a key of ``PIN_PROBLEMS``), or None."""
     if not PIN_PATTERN.match(pin or ""):
         return "format"
     if len(set(pin)) == 1:

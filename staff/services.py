@@ -21,7 +21,7 @@ from common.ttl_cache import TTLCache
 from programs.models import Store
 from staff.exceptions import PinInvalid, PinLocked
 from staff.models import ApiKey, ApiScope, StaffPin
-from staff.pins import hash_pin, pin_matches, pin_problem
+from staff.pins import PIN_PROBLEMS, hash_pin, pin_matches, pin_problem
 
 KEY_PREFIX = "lk_"
 # Keys by (schema, prefix): every API request needs one, and they change only when created or
@@ -95,9 +95,7 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
 # --- Staff PINs
 
 _PIN_MESSAGES = {
-    "format": gettext_lazy("A PIN is 4 to 6 digits."),
-    "repeated": gettext_lazy("Choose a PIN that is not the same digit repeated."),
-    "sequence": gettext_lazy("Choose a PIN that is not a run of consecutive digits."),
+    **PIN_PROBLEMS,
     "taken": gettext_lazy("Another staff member of this store already uses this PIN."),
 }
 
@@ -172,8 +170,8 @@ class PinCheck:
     error: PinInvalid | PinLocked | None
 
 
-def verify_staff_pin(*, staff_pin_id: int, pin: str, store_id: int, now) -> PinCheck:  # type: ignore[no-untyped-def]
-    """Check a PIN for an operation at ``store_id``, counting failures toward the lockout.
+def verify_staff_pin(*, staff_pin_id: int, pin: str, store: Store, now) -> PinCheck:  # type: ignore[no-untyped-def]
+    """Check a PIN for an operation at ``store``, counting failures toward the lockout.
 
     Must run inside the caller's transaction: the PIN row is locked, so parallel guesses are
     evaluated one at a time and none gets past the limit. A refusal is *returned*, not raised, so
@@ -183,11 +181,13 @@ def verify_staff_pin(*, staff_pin_id: int, pin: str, store_id: int, now) -> PinC
         staff_pin = StaffPin.objects.select_for_update().get(pk=staff_pin_id, is_active=True)
     except StaffPin.DoesNotExist:
         staff_pin = None
-    if staff_pin is None or staff_pin.store_id != store_id:
+    if staff_pin is None or staff_pin.store_id != store.pk:
         # Not evaluated (unknown, inactive or another store's PIN): nothing to count.
         return PinCheck(None, PinInvalid())
     if staff_pin.is_locked(now):
-        return PinCheck(None, PinLocked(locked_until=staff_pin.locked_until.isoformat()))
+        return PinCheck(
+            None, PinLocked(locked_until=staff_pin.locked_until, time_zone=store.timezone)
+        )
     if not pin_matches(staff_pin.pin_hash, pin):
         staff_pin.failed_attempts += 1
         fields = ["failed_attempts"]
@@ -196,7 +196,9 @@ def verify_staff_pin(*, staff_pin_id: int, pin: str, store_id: int, now) -> PinC
             staff_pin.failed_attempts = 0
             fields.append("locked_until")
             staff_pin.save(update_fields=fields)
-            return PinCheck(None, PinLocked(locked_until=staff_pin.locked_until.isoformat()))
+            return PinCheck(
+                None, PinLocked(locked_until=staff_pin.locked_until, time_zone=store.timezone)
+            )
         staff_pin.save(update_fields=fields)
         return PinCheck(None, PinInvalid())
     if staff_pin.failed_attempts or _stale(staff_pin.last_used_at, now):

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from staff.models import StaffPin
+from staff.pins import PIN_DIGITS, PIN_MAX_LENGTH, validate_pin_format
 
 
 class LookupForm(forms.Form):
@@ -32,13 +33,18 @@ class StaffMixin(forms.Form):
     staff_pin_id = forms.TypedChoiceField(
         label=_("Staff member"), coerce=int, widget=forms.RadioSelect
     )
-    pin = forms.RegexField(
+    pin = forms.CharField(
         label=_("PIN"),
-        regex=r"^[0-9]{4,6}$",
-        max_length=6,
-        error_messages={"invalid": _("A PIN is 4 to 6 digits.")},
+        strip=False,
+        max_length=PIN_MAX_LENGTH,
+        validators=[validate_pin_format],
         widget=forms.PasswordInput(
-            attrs={"inputmode": "numeric", "autocomplete": "off", "class": "pin-input"}
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "class": "pin-input",
+                "pattern": PIN_DIGITS,
+            }
         ),
     )
     op = forms.UUIDField(widget=forms.HiddenInput)

@@ -7,7 +7,6 @@ works without JavaScript; the scanner and the PIN keypad are enhancements.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable
 from datetime import datetime, time
@@ -20,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -39,6 +38,7 @@ from common.errors import ApplicationError
 from common.idempotency import IdempotencyKey, Outcome, fingerprint, run_idempotently
 from common.request_meta import RequestMeta
 from programs.models import Store
+from programs.selectors import store_by_code
 from staff.models import StaffPin
 from terminal.forms import (
     LookupForm,
@@ -63,7 +63,8 @@ ACTIONS: dict[str, type[StaffMixin]] = {
 
 def _terminal_store(request: HttpRequest) -> Store | None:
     code = request.get_signed_cookie(STORE_COOKIE, default=None, salt=STORE_COOKIE_SALT)
-    return Store.objects.filter(code=code, is_active=True).first() if code else None
+    store = store_by_code(code) if code else None
+    return store if store is not None and store.is_active else None
 
 
 def terminal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -113,7 +114,7 @@ def home(request: HttpRequest, store: Store) -> HttpResponse:
         try:
             card = get_card(card_number=number, store=store)
         except ApplicationError as error:
-            form.add_error("number", _describe(error, store))
+            form.add_error("number", str(error.message))
             status = 404 if error.status_code == 404 else 400
         else:
             return HttpResponseRedirect(reverse("terminal:card", args=[card.card_number]))
@@ -131,7 +132,7 @@ def card_screen(request: HttpRequest, store: Store, number: str) -> HttpResponse
     try:
         card = get_card(card_number=number, store=store)
     except ApplicationError as error:
-        messages.error(request, _describe(error, store))
+        messages.error(request, str(error.message))
         return HttpResponseRedirect(reverse("terminal:home"))
     return _render_card(request, store, card)
 
@@ -142,7 +143,7 @@ def operate(request: HttpRequest, store: Store, number: str, action: str) -> Htt
     try:
         card = get_card(card_number=number, store=store)
     except ApplicationError as error:
-        messages.error(request, _describe(error, store))
+        messages.error(request, str(error.message))
         return HttpResponseRedirect(reverse("terminal:home"))
     form_class = ACTIONS.get(action)
     if form_class is None:
@@ -181,7 +182,7 @@ def operate(request: HttpRequest, store: Store, number: str, action: str) -> Htt
     try:
         outcome = run_idempotently(key, perform)
     except ApplicationError as error:
-        messages.error(request, _describe(error, store))
+        messages.error(request, str(error.message))
     else:
         if not outcome.replayed:
             messages.success(request, _describe_success(outcome.result))
@@ -220,15 +221,12 @@ def _render_card(
 ) -> HttpResponse:
     program = card.program
     bound = bound or {}
-    stamp_reward_ready = bool(
-        program.has_stamps and program.stamps_target and card.stamp_count >= program.stamps_target
-    )
-    affordable = [r for r in program.points_rewards if r["points_cost"] <= card.points_balance]
+    affordable = card.affordable_rewards
     # A reward action is offered only when the card can have it: at a busy counter a button that
     # can only be refused is noise. (The engine still refuses a forged or stale form.)
     offered = {
         "stamp": program.has_stamps,
-        "redeem-stamps": stamp_reward_ready,
+        "redeem-stamps": bool(card.stamp_rewards_ready),
         "points": program.has_points,
         "redeem-points": program.has_points and bool(affordable),
     }
@@ -245,12 +243,7 @@ def _render_card(
         "customer": card.customer,
         "forms": forms,
         "shift": _shift(store),
-        "stamp_marks": (
-            [i < card.stamp_count for i in range(program.stamps_target)]
-            if program.has_stamps and program.stamps_target
-            else []
-        ),
-        "stamp_reward_ready": stamp_reward_ready,
+        "stamp_grid": card.stamp_grid,
         "affordable": affordable,
         "has_pins": bool(pins),
     }
@@ -268,50 +261,6 @@ def _shift(store: Store) -> list[LoyaltyTransaction]:
         .select_related("card", "staff_pin")
         .order_by("-created_at", "-pk")[:10]
     )
-
-
-def _local_time(value: str | datetime, store: Store) -> str:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return formats.time_format(moment.astimezone(ZoneInfo(store.timezone)), "H:i")
-
-
-def _describe(error: ApplicationError, store: Store) -> str:
-    """A refusal in plain words, in the user's language."""
-    extra = error.extra
-    if error.code == "cooldown_active":
-        minutes = max(1, math.ceil(extra.get("retry_after", 60) / 60))
-        return ngettext(
-            "Too soon: this card just got a stamp. Wait %(minutes)d more minute.",
-            "Too soon: this card just got a stamp. Wait %(minutes)d more minutes.",
-            minutes,
-        ) % {"minutes": minutes}
-    if error.code == "daily_limit_reached":
-        limit = extra.get("max_daily_stamps", 0)
-        return ngettext(
-            "This card has reached today's limit of %(limit)d stamp.",
-            "This card has reached today's limit of %(limit)d stamps.",
-            limit,
-        ) % {"limit": limit}
-    if error.code == "pin_locked":
-        return _(
-            "This PIN is locked until %(time)s after too many wrong attempts. Ask a "
-            "manager to unlock it."
-        ) % {"time": _local_time(extra["locked_until"], store)}
-    if error.code == "pin_invalid":
-        return _("Wrong PIN. Check the staff member and try again.")
-    if error.code == "insufficient_stamps":
-        return _("Not enough stamps yet: %(count)s of %(target)s.") % {
-            "count": extra.get("stamp_count"),
-            "target": extra.get("stamps_target"),
-        }
-    if error.code == "insufficient_points":
-        return _("Not enough points: %(balance)s, the reward needs %(cost)s.") % {
-            "balance": extra.get("points_balance"),
-            "cost": extra.get("points_cost"),
-        }
-    if error.code == "not_found":
-        return _("No card with this number at this store.")
-    return str(error.message)
 
 
 def _describe_success(txn: LoyaltyTransaction) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -11,6 +10,7 @@ from cards.links import apple_pass_url, card_page_url, google_save_url
 from cards.models import LoyaltyCard, TransactionSource, TransactionType
 from common.api import OutputSerializer
 from programs.models import LoyaltyType
+from staff.pins import validate_pin_format
 
 
 def _host(context: dict[str, Any]) -> str:
@@ -106,12 +106,8 @@ class StaffInput(serializers.Serializer):
     """Who acts: required when the programme requires a staff PIN."""
 
     staff_pin_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    pin = serializers.RegexField(
-        r"^[0-9]{4,6}$",
-        required=False,
-        allow_blank=True,
-        write_only=True,
-        error_messages={"invalid": _("A PIN is 4 to 6 digits.")},
+    pin = serializers.CharField(
+        required=False, allow_blank=True, write_only=True, validators=[validate_pin_format]
     )
 
 

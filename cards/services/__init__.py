@@ -9,7 +9,7 @@ The names below are the package's interface; import them from here.
 
 from __future__ import annotations
 
-from cards.services.enrollment import Enrollment, enroll_customer, normalise_email
+from cards.services.enrollment import Enrollment, enroll_customer
 from cards.services.maintenance import expire_points
 from cards.services.operations import (
     StaffAuth,
@@ -30,7 +30,6 @@ __all__ = [
     "adjust",
     "enroll_customer",
     "expire_points",
-    "normalise_email",
     "points_for",
     "redeem_points",
     "redeem_stamps",

@@ -10,21 +10,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cards.exceptions import ProgramInactive, StoreInactive, StoreNotFound
 from cards.models import Customer, LoyaltyCard
 from cards.signals import card_changed
 from common.announcements import announce_after_commit
+from common.emails import normalise_email
+from programs.exceptions import StoreNotFound
 from programs.models import LoyaltyProgram, Store
+from programs.selectors import membership_refusal, store_by_code
 
 
 @dataclass(frozen=True)
 class Enrollment:
     card: LoyaltyCard
     created: bool
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def enroll_customer(
@@ -39,14 +37,13 @@ def enroll_customer(
     """Give a customer a card for the store's programme; return the existing card when the e-mail
     already has one. Concurrent identical requests create one customer and one card: the unique
     constraints decide and the losers read the winner's rows."""
-    store = Store.objects.filter(code=store_code.strip().lower()).first()
+    store = store_by_code(store_code)
     if store is None:
         raise StoreNotFound()
-    if not store.is_active:
-        raise StoreInactive()
     program = LoyaltyProgram.objects.filter(store=store).first()
-    if program is None or not program.is_active:
-        raise ProgramInactive()
+    if refusal := membership_refusal(store=store, program=program):
+        raise refusal
+    assert program is not None
 
     email = normalise_email(email)
     errors = {}

@@ -84,7 +84,7 @@ def _operate(
             # get(), not first(): no ORDER BY to compile or sort for a unique lookup.
             card = cards.get(card_number=number)
         except LoyaltyCard.DoesNotExist:
-            raise CardNotFound() from None
+            raise CardNotFound(at_store=scope_store is not None) from None
         try:
             staff_pin = _check_staff(card, staff, meta)
             txn = rule(card, staff_pin)
@@ -116,7 +116,7 @@ def _check_staff(card: LoyaltyCard, staff: StaffAuth, meta: RequestMeta) -> Staf
             raise PinRequired(errors={"pin": [str(PinRequired.default_message)]})
         return None
     check = verify_staff_pin(
-        staff_pin_id=staff.staff_pin_id, pin=staff.pin, store_id=program.store_id, now=meta.now
+        staff_pin_id=staff.staff_pin_id, pin=staff.pin, store=program.store, now=meta.now
     )
     if check.error is not None:
         raise check.error
@@ -222,7 +222,7 @@ def redeem_stamps(
         program = card.program
         if not program.has_stamps or not program.stamps_target:
             raise NotInProgramme()
-        if card.stamp_count < program.stamps_target:
+        if not card.stamp_rewards_ready:
             raise InsufficientStamps(
                 stamp_count=card.stamp_count, stamps_target=program.stamps_target
             )
@@ -330,7 +330,7 @@ def redeem_points(
         reward = program.reward(reward_id)
         if reward is None:
             raise UnknownReward(errors={"reward_id": [str(UnknownReward.default_message)]})
-        if card.points_balance < reward["points_cost"]:
+        if not card.can_afford(reward):
             raise InsufficientPoints(
                 points_balance=card.points_balance, points_cost=reward["points_cost"]
             )

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,8 +14,7 @@ from rest_framework.views import APIView
 from common.api import IDEMPOTENCY_PARAMETER, error_responses, idempotent, restricted_store
 from common.errors import NotFound
 from programs.api.serializers import ProgramCreateInput, ProgramOutput, ProgramUpdateInput
-from programs.models import Store
-from programs.selectors import program_queryset
+from programs.selectors import program_queryset, store_for_caller
 from programs.services import create_program, update_program
 
 
@@ -49,13 +48,9 @@ class ProgramListCreateApi(APIView):
         data = ProgramCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = _rewards(dict(data.validated_data))
-        store_code = fields.pop("store_code").strip().lower()
-        restricted = restricted_store(self.request)
-        store = Store.objects.filter(code=store_code).first()
-        if store is None or (restricted is not None and restricted != store):
-            raise exceptions.ValidationError(
-                {"store_code": [_("There is no store with this code.")]}
-            )
+        store = store_for_caller(
+            code=fields.pop("store_code"), restricted_to=restricted_store(self.request)
+        )
 
         def create() -> Response:
             program = create_program(store=store, **fields)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import IDEMPOTENCY_PARAMETER, error_responses, idempotent, restricted_store
 from common.errors import NotFound
-from programs.models import Store
+from programs.selectors import store_for_caller
 from staff.api.serializers import StaffPinCreateInput, StaffPinOutput, StaffPinUpdateInput
 from staff.models import StaffPin
 from staff.services import create_staff_pin, deactivate_staff_pin, update_staff_pin
@@ -48,12 +48,9 @@ class StaffPinListCreateApi(_StaffPinsApi):
         data = StaffPinCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        store = Store.objects.filter(code=fields["store_code"].strip().lower()).first()
-        restricted = restricted_store(self.request)
-        if store is None or (restricted is not None and restricted != store):
-            raise exceptions.ValidationError(
-                {"store_code": [_("There is no store with this code.")]}
-            )
+        store = store_for_caller(
+            code=fields["store_code"], restricted_to=restricted_store(self.request)
+        )
 
         def create() -> Response:
             staff_pin = create_staff_pin(store=store, name=fields["name"], pin=fields["pin"])

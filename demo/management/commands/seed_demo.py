@@ -22,6 +22,7 @@ from common.urls import absolute_url
 from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant
 from programs.models import LoyaltyProgram, Store
+from programs.selectors import store_by_code
 from programs.services import create_program, create_store
 from staff.models import StaffPin
 from staff.pins import pin_matches, pin_problem
@@ -95,10 +96,7 @@ class Command(BaseCommand):
             _ensure_user(
                 schema=merchant.schema_name, username=owner, email=owner, password=owner_password
             )
-            stores = [
-                Store.objects.filter(code=spec["code"]).first() or create_store(**spec)
-                for spec in DEMO_STORES
-            ]
+            stores = [store_by_code(spec["code"]) or create_store(**spec) for spec in DEMO_STORES]
             programs = [
                 LoyaltyProgram.objects.filter(store=store).first()
                 or create_program(store=store, **DEMO_PROGRAMS[store.code])

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from common.emails import normalise_email
 from common.urls import absolute_url
 from merchants.services import MerchantSignup, create_merchant
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         signup = MerchantSignup(
             name=options["name"],
             slug=options["slug"].strip().lower(),
-            email=options["email"].strip().lower(),
+            email=normalise_email(options["email"]),
             password=password,
         )
         try:

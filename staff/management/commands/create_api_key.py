@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import schema_context
 
 from merchants.models import Merchant
-from programs.models import Store
+from programs.selectors import store_by_code
 from staff.services import create_api_key
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         with schema_context(merchant.schema_name):
             store = None
             if options["store"]:
-                store = Store.objects.filter(code=options["store"].strip().lower()).first()
+                store = store_by_code(options["store"])
                 if store is None:
                     raise CommandError(f"No store {options['store']!r} at {merchant.slug}.")
             try:
