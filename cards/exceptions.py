@@ -95,8 +95,10 @@ class InsufficientPoints(Conflict):
 
 
 class NotInProgramme(ApplicationError):
+    # A refusal of its own, not a field error: the request is well-formed, the card is not the
+    # kind this operation applies to (stamps on a points card, and the reverse).
     status_code = 400
-    default_code = "invalid"
+    default_code = "operation_not_offered"
     default_message = _("This card's programme does not offer this operation.")
 
 

@@ -5,13 +5,16 @@ Runs when CELERY_BROKER_URL is set (``.ci/run`` sets it when Redis answers on 12
 
 from __future__ import annotations
 
+import os
+
 import pytest
-from celery.contrib.testing.worker import start_worker
+from celery import Celery
 from django.conf import settings
 from django_tenants.utils import schema_context
-from tenant_schemas_celery.app import CeleryApp
 
 from merchants.models import Merchant
+from merchants.tasks import probe_schema_task
+from tests.celery_worker import build_app, running_worker
 
 pytestmark = pytest.mark.skipif(
     not settings.TEST_CELERY_BROKER_URL, reason="CELERY_BROKER_URL is not set"
@@ -19,24 +22,20 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def broker_app() -> CeleryApp:
-    app = CeleryApp("loyalty_saas_broker_test", set_as_current=False)
-    app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.update(
+def broker_app() -> Celery:
+    return build_app(
         broker_url=settings.TEST_CELERY_BROKER_URL,
         result_backend=settings.TEST_CELERY_BROKER_URL,
-        task_always_eager=False,
-        task_default_queue="loyalty-test",
+        # A queue of this run's own: another run's worker on the same Redis must not take its task.
+        task_default_queue=f"loyalty-test-{os.getpid()}",
     )
-    app.autodiscover_tasks(force=True)
-    return app
 
 
 def test_a_real_worker_runs_the_task_in_the_merchant_schema(
-    broker_app: CeleryApp, committed_merchant: Merchant
+    broker_app: Celery, committed_merchant: Merchant
 ) -> None:
-    probe = broker_app.tasks["merchants.tasks.probe_schema_task"]
-    with start_worker(broker_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    probe = broker_app.tasks[probe_schema_task.name]
+    with running_worker(broker_app):
         with schema_context(committed_merchant.schema_name):
             async_result = probe.delay()
         result = async_result.get(timeout=30)

@@ -170,8 +170,9 @@ class CardOperationApi(APIView):
 
 _OPERATION_ERRORS = error_responses(400, 401, 403, 404, 409, 429)
 _RULES = (
-    "Refusals: `pin_invalid`, `pin_locked` (with `locked_until`), `card_inactive`, "
-    "`program_inactive`, `idempotency_key_reused`"
+    "Refusals: `operation_not_offered` (400: the card's programme does not offer this "
+    "operation, e.g. stamps on a points card), `pin_invalid`, `pin_locked` (with `locked_until`), "
+    "`card_inactive`, `program_inactive`, `idempotency_key_reused`"
 )
 
 

@@ -4,8 +4,8 @@ per request thread): nothing is counted twice, no limit is slipped past."""
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from programs.models import LoyaltyProgram
 from programs.services import create_program, create_store
 from staff.models import StaffPin
 from staff.services import create_staff_pin
+from tests.concurrency import simultaneously
 from tests.conftest import POINTS_PIN, STAMPS_PIN, Loyalty
 
 pytestmark = pytest.mark.usefixtures("committed_db")
@@ -41,24 +42,12 @@ class Api:
         return http.post(self.base + path, json=body, headers=headers)
 
     def all_at_once(self, path: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
-        barrier = threading.Barrier(len(bodies))
-        responses: list[httpx.Response] = []
-        lock = threading.Lock()
-
-        def send(body: dict[str, Any]) -> None:
+        def send(index: int, go: Callable[[], object]) -> httpx.Response:
             with httpx.Client(timeout=60) as http:
-                barrier.wait()
-                response = self.post(http, path, body)
-            with lock:
-                responses.append(response)
+                go()
+                return self.post(http, path, bodies[index])
 
-        threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert len(responses) == len(bodies), "a request thread failed"
-        return responses
+        return simultaneously(len(bodies), send)
 
 
 def _card(loyalty: Loyalty, store_code: str, email: str) -> LoyaltyCard:
@@ -172,12 +161,15 @@ def test_a_mixed_random_workload_keeps_every_card_equal_to_its_ledger(
             for i in range(100)
         ]
     api = Api(live_server_url, committed_loyalty)
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
+    Replayed = tuple[httpx.Response, httpx.Response]  # the first answer, the retry's
 
-    def worker(seed: int) -> None:
+    def worker(seed: int, go: Callable[[], object]) -> tuple[Counter, list[Replayed]]:
+        # What the thread saw goes back to the test's thread, which asserts on it.
+        outcomes: Counter = Counter()
+        replays: list[Replayed] = []
         rng = random.Random(seed)
         with httpx.Client(timeout=60) as http:
+            go()
             for step in range(40):
                 number = rng.choice(numbers)
                 who = {"card_number": number, "staff_pin_id": staff_pin.pk, "pin": "8642"}
@@ -192,19 +184,21 @@ def test_a_mixed_random_workload_keeps_every_card_equal_to_its_ledger(
                 key = f"w{seed}-{step}" if rng.random() < 0.3 else None
                 response = api.post(http, path, body, key)
                 retried = api.post(http, path, body, key) if key else None
-                with lock:
-                    outcomes[(response.status_code, response.json().get("code"))] += 1
-                    if retried is not None:
-                        assert retried.status_code == response.status_code
-                        assert retried.json() == response.json()
-                        outcomes["replayed"] += 1
+                outcomes[(response.status_code, response.json().get("code"))] += 1
+                if retried is not None:
+                    replays.append((response, retried))
+                    outcomes["replayed"] += 1
+        return outcomes, replays
 
-    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes: Counter = Counter()
+    replays: list[Replayed] = []
+    for seen, replayed in simultaneously(8, worker):
+        outcomes.update(seen)
+        replays.extend(replayed)
 
+    for response, retried in replays:
+        assert retried.status_code == response.status_code
+        assert retried.json() == response.json()
     assert sum(v for k, v in outcomes.items() if k != "replayed") == 320
     assert outcomes[(201, None)] > 100, outcomes
     assert set(outcomes) <= {

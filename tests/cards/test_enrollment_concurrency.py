@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
 import httpx
 import pytest
 from django_tenants.utils import schema_context
 
 from cards.models import Customer, LoyaltyCard
+from tests.concurrency import simultaneously
 from tests.conftest import Loyalty
 
 
@@ -21,22 +22,13 @@ def test_twenty_identical_enrollments_create_one_customer_and_one_card(
     url = f"http://127.0.0.1:{port}/api/v1/loyalty/enroll/main"
     host = {"Host": f"{committed_loyalty.merchant.primary_host}:{port}"}
     body = {"name": "Rush Hour", "email": "rush@example.com", "marketing_consent": False}
-    barrier = threading.Barrier(20)
-    responses: list[httpx.Response] = []
-    lock = threading.Lock()
 
-    def enroll() -> None:
+    def enroll(index: int, go: Callable[[], object]) -> httpx.Response:
         with httpx.Client(timeout=30) as http:
-            barrier.wait()
-            response = http.post(url, json=body, headers=host)
-        with lock:
-            responses.append(response)
+            go()
+            return http.post(url, json=body, headers=host)
 
-    threads = [threading.Thread(target=enroll) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = simultaneously(20, enroll)
 
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] * 19 + [201]

@@ -3,13 +3,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from celery.schedules import crontab
+from celery.utils.imports import symbol_by_name
 from django.conf import settings
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+from django_celery_beat.schedulers import DatabaseScheduler
 from django_tenants.utils import schema_context
 
 from cards.models import LoyaltyCard, LoyaltyTransaction
 from cards.services import expire_points
 from cards.tasks import expire_points_everywhere_task
+from loyalty_saas.celery import app as celery_app
 from programs.models import LoyaltyProgram
 from tests.cards.helpers import new_card, points, reload
 from tests.conftest import Loyalty
@@ -91,6 +96,26 @@ def test_the_daily_task_expires_points_in_every_merchant(
         assert reload(each, card).points_balance == 0
 
 
+def _assert_once_a_day(schedule: object) -> None:
+    assert isinstance(schedule, crontab), schedule
+    # One minute of one hour, every day of every month: once a day, whatever the day.
+    assert (len(schedule.minute), len(schedule.hour)) == (1, 1), schedule
+    assert schedule.day_of_week == set(range(7)), schedule
+    assert schedule.day_of_month == set(range(1, 32)), schedule
+    assert schedule.month_of_year == set(range(1, 13)), schedule
+
+
 def test_the_task_is_scheduled_daily() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["expire-points"]
     assert entry["task"] == expire_points_everywhere_task.name
+    _assert_once_a_day(entry["schedule"])
+
+    # What beat installs when it starts: the scheduler the app names (django-celery-beat's, which
+    # the platform admin edits) saves each entry of the app's beat_schedule as a PeriodicTask.
+    scheduler = symbol_by_name(celery_app.conf.beat_scheduler)
+    assert issubclass(scheduler, DatabaseScheduler)
+    beat_entry = celery_app.conf.beat_schedule["expire-points"]
+    scheduler.Entry.from_entry("expire-points", app=celery_app, **beat_entry)
+    installed = PeriodicTask.objects.get(name="expire-points")
+    assert (installed.task, installed.enabled) == (expire_points_everywhere_task.name, True)
+    _assert_once_a_day(installed.schedule)

@@ -69,6 +69,34 @@ def test_a_stamp_card_earns_no_points(loyalty: Loyalty) -> None:
         loyalty, new_card(loyalty), 1000, staff_pin_id=loyalty.stamps_pin_id, pin=STAMPS_PIN
     )
     assert response.status_code == 400
+    assert response.json()["code"] == "operation_not_offered"
+
+
+def test_a_card_redeems_only_its_programme_s_kind_of_reward(loyalty: Loyalty) -> None:
+    stamps_card = new_card(loyalty)
+    points_card = new_card(loyalty, "bakery", email="b@example.com")
+    redeem_points_on_stamps = loyalty.api().post(
+        "/api/v1/vendor/loyalty/points/redeem",
+        {
+            "card_number": stamps_card.card_number,
+            "reward_id": "cake",
+            "staff_pin_id": loyalty.stamps_pin_id,
+            "pin": STAMPS_PIN,
+        },
+        content_type="application/json",
+    )
+    redeem_stamps_on_points = loyalty.api().post(
+        "/api/v1/vendor/loyalty/stamps/redeem",
+        {
+            "card_number": points_card.card_number,
+            "staff_pin_id": loyalty.points_pin_id,
+            "pin": POINTS_PIN,
+        },
+        content_type="application/json",
+    )
+    for response in (redeem_points_on_stamps, redeem_stamps_on_points):
+        assert response.status_code == 400
+        assert response.json()["code"] == "operation_not_offered"
 
 
 def test_redeeming_points(loyalty: Loyalty) -> None:
@@ -90,6 +118,7 @@ def test_redeeming_points(loyalty: Loyalty) -> None:
 def test_an_unknown_reward_is_400(loyalty: Loyalty) -> None:
     response = _redeem_points(loyalty, new_card(loyalty, "bakery"), "pony")
     assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
     assert "reward_id" in response.json()["errors"]
 
 

@@ -9,6 +9,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from cards.models import LoyaltyCard, LoyaltyTransaction
+from cards.numbers import luhn_check_digit
 from cards.services import StaffAuth, add_stamps
 from common.request_meta import RequestMeta
 from programs.models import LoyaltyProgram, Store
@@ -215,7 +216,8 @@ def test_a_points_card_takes_no_stamps(loyalty: Loyalty) -> None:
     card = new_card(loyalty, "bakery")
     response = stamp(loyalty, card, staff_pin_id=loyalty.points_pin_id, pin=POINTS_PIN)
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid"
+    assert response.json()["code"] == "operation_not_offered"
+    assert "errors" not in response.json()
 
 
 @pytest.mark.parametrize(
@@ -237,8 +239,16 @@ def test_bad_input_is_400(loyalty: Loyalty, body: dict, field: str) -> None:
 def test_unknown_and_mistyped_cards(loyalty: Loyalty) -> None:
     card = new_card(loyalty)
     typo = card.card_number[:-1] + str((int(card.card_number[-1]) + 1) % 10)
-    assert stamp(loyalty, typo).status_code == 400
-    assert stamp(loyalty, "4111 1111 1111").json()["code"] in {"invalid", "not_found"}
+    response = stamp(loyalty, typo)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "card_number" in response.json()["errors"]
+    # A well-formed number (its check digit is right) that no card has: not found, not a typo.
+    unknown = "41111111111" + luhn_check_digit("41111111111")
+    assert unknown != card.card_number
+    response = stamp(loyalty, f"{unknown[:4]} {unknown[4:8]} {unknown[8:]}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_who_may_stamp(loyalty: Loyalty, other_loyalty: Loyalty) -> None:

@@ -3,43 +3,35 @@
 from __future__ import annotations
 
 import re
-import threading
+from collections.abc import Callable
 
 import httpx
 import pytest
 from django.db import connection
 
 from merchants.models import Merchant
+from tests.concurrency import simultaneously
 from tests.merchants.test_signup import _form
 
 
 @pytest.mark.usefixtures("committed_db")
 def test_parallel_sign_ups_for_one_slug_create_exactly_one_merchant(live_server_url: str) -> None:
-    barrier = threading.Barrier(6)
-    results: list[httpx.Response] = []
-
-    def sign_up(index: int) -> None:
+    def sign_up(index: int, go: Callable[[], object]) -> httpx.Response:
         with httpx.Client(base_url=live_server_url, timeout=30) as http:
             page = http.get("/signup/")
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-            assert token
-            barrier.wait()
-            results.append(
-                http.post(
-                    "/signup/",
-                    data=_form(
-                        slug="race",
-                        email=f"owner{index}@race.example",
-                        csrfmiddlewaretoken=token.group(1),
-                    ),
-                )
+            assert token  # raised again in the test's thread by simultaneously()
+            go()
+            return http.post(
+                "/signup/",
+                data=_form(
+                    slug="race",
+                    email=f"owner{index}@race.example",
+                    csrfmiddlewaretoken=token.group(1),
+                ),
             )
 
-    threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = simultaneously(6, sign_up)
 
     statuses = sorted(response.status_code for response in results)
     assert statuses == [302, 400, 400, 400, 400, 400]
