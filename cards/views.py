@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cards.exceptions import ProgramInactive, StoreInactive, StoreNotFound
 from cards.forms import JoinForm
-from cards.links import apple_pass_url, google_save_url
+from cards.links import wallet_links
 from cards.models import LoyaltyCard
 from cards.services import enroll_customer
 from common.qr import qr_svg
@@ -89,6 +89,7 @@ def _card(token: str) -> LoyaltyCard:
 def card_page(request: HttpRequest, token: str) -> HttpResponse:
     card = _card(token)
     program = card.program
+    links = wallet_links(card, request.tenant.domain_url)
     context = {
         "card": card,
         "program": program,
@@ -97,8 +98,8 @@ def card_page(request: HttpRequest, token: str) -> HttpResponse:
         # The SVG has a fixed size (no viewBox), so the scale sets how big it shows: about 250 px
         # for a card number, large enough for a till scanner and still inside a 320 px screen.
         "qr": qr_svg(card.qr_code_data, scale=10, title=card.formatted_number),
-        "apple_pass_url": apple_pass_url(card, request.tenant.domain_url),
-        "google_save_url": google_save_url(card, request.tenant.domain_url),
+        "apple_pass_url": links.apple_pass_url,
+        "google_save_url": links.google_save_url,
     }
     if program.has_stamps and program.stamps_target:
         filled = min(card.stamp_count, program.stamps_target)

@@ -29,6 +29,7 @@ from common.qr import qr_png, qr_svg
 from common.urls import absolute_url
 from programs.models import LoyaltyProgram, Store
 from programs.services import PROGRAM_FIELDS, create_program, update_program
+from programs.wallet_ids import WALLET_ID_FIELDS, wallet_ids
 
 DEFAULT_CARD_COLOR = "#0B5CAD"
 
@@ -343,6 +344,13 @@ class LoyaltyProgramForm(forms.ModelForm):
     logo_url = forms.URLField(
         label=_("logo URL"), required=False, max_length=200, assume_scheme="https"
     )
+    # Kept by wallets, shown here with the programme (programs.wallet_ids).
+    google_issuer_id = forms.CharField(
+        label=_("Google Wallet issuer ID"), required=False, max_length=64
+    )
+    apple_pass_type_id = forms.CharField(
+        label=_("Apple pass type ID"), required=False, max_length=128
+    )
 
     class Meta:
         model = LoyaltyProgram
@@ -354,6 +362,9 @@ class LoyaltyProgramForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["points_rewards"].existing = list(self.instance.points_rewards or [])
+        if self.instance.pk:
+            for name, value in wallet_ids(self.instance).items():
+                self.initial.setdefault(name, value)
         if isinstance(self.initial.get("card_color"), str):
             # Compared with what the colour picker sends back, so "#0B5CAD" is no change.
             self.initial["card_color"] = self.initial["card_color"].lower()
@@ -472,7 +483,9 @@ class LoyaltyProgramAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: LoyaltyProgram, form: BaseForm, change: bool
     ) -> None:
         data = form.cleaned_data
-        names = [name for name in PROGRAM_FIELDS if name in data and name != "logo"]
+        names = [
+            name for name in (*PROGRAM_FIELDS, *WALLET_ID_FIELDS) if name in data and name != "logo"
+        ]
         # The form has validated everything against the model already; the service checks again
         # under its own transaction. A concurrent edit that makes the result invalid is rare
         # enough to surface as an error page rather than a form.

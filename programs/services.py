@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from common.errors import Conflict
 from programs.models import LoyaltyProgram, Store
+from programs.wallet_ids import WALLET_ID_FIELDS, save_wallet_ids
 
 PROGRAM_FIELDS = (
     "loyalty_type",
@@ -23,10 +24,16 @@ PROGRAM_FIELDS = (
     "card_name",
     "card_color",
     "logo_url",
-    "google_issuer_id",
-    "apple_pass_type_id",
     "is_active",
 )
+
+
+def _split_wallet_ids(fields: dict[str, Any]) -> dict[str, Any]:
+    """Take the Wallet identifiers out of ``fields``: wallets keeps them (programs.wallet_ids)."""
+    unknown = set(fields) - set(PROGRAM_FIELDS) - set(WALLET_ID_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown programme fields: {sorted(unknown)}")
+    return {name: fields.pop(name) for name in WALLET_ID_FIELDS if name in fields}
 
 
 @transaction.atomic
@@ -59,9 +66,7 @@ class ProgramExists(Conflict):
 @transaction.atomic
 def create_program(*, store: Store, **fields: Any) -> LoyaltyProgram:
     """Create the store's programme (one per store); ValidationError on bad values."""
-    unknown = set(fields) - set(PROGRAM_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown programme fields: {sorted(unknown)}")
+    ids = _split_wallet_ids(fields)
     fields.setdefault("card_name", store.name)
     program = LoyaltyProgram(store=store, **fields)
     if LoyaltyProgram.objects.filter(store=store).exists():
@@ -72,18 +77,18 @@ def create_program(*, store: Store, **fields: Any) -> LoyaltyProgram:
             program.save()
     except IntegrityError as error:  # a concurrent create for the same store won
         raise ProgramExists() from error
+    save_wallet_ids(program, ids)
     return program
 
 
 @transaction.atomic
 def update_program(*, program: LoyaltyProgram, **fields: Any) -> LoyaltyProgram:
     """Change some of a programme's settings; ValidationError on bad values."""
-    unknown = set(fields) - set(PROGRAM_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown programme fields: {sorted(unknown)}")
+    ids = _split_wallet_ids(fields)
     program = LoyaltyProgram.objects.select_for_update().get(pk=program.pk)
     for name, value in fields.items():
         setattr(program, name, value)
     program.full_clean()
     program.save()
+    save_wallet_ids(program, ids)
     return program
