@@ -71,8 +71,10 @@ def _public_token() -> str:
     return secrets.token_urlsafe(24)  # 192 random bits
 
 
+# Defaults of the wallet fields the card had before ``wallets`` took them over: the historical
+# migrations (0002) still name them.
 def _serial_number() -> str:
-    return secrets.token_hex(16)  # 128 random bits
+    return secrets.token_hex(16)
 
 
 def _auth_token() -> str:
@@ -107,12 +109,7 @@ class LoyaltyCard(TimeStampedModel):
     points_balance = models.BigIntegerField(_("points"), default=0)
     total_points_earned = models.BigIntegerField(_("points earned"), default=0)
     points_redeemed = models.BigIntegerField(_("points redeemed"), default=0)
-    # Wallets
-    google_object_id = models.CharField(max_length=200, blank=True, editable=False)
-    apple_serial_number = models.CharField(
-        max_length=64, unique=True, default=_serial_number, editable=False
-    )
-    apple_auth_token = models.CharField(max_length=64, default=_auth_token, editable=False)
+    # The card's wallet passes (serial number, tokens) are kept by ``wallets.WalletPass``.
     # Activity
     last_stamp_at = models.DateTimeField(_("last stamp"), null=True, blank=True)
     last_points_at = models.DateTimeField(_("last points"), null=True, blank=True)

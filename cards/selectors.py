@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from cards.exceptions import CardNotFound, InvalidCardNumber
+from cards.links import wallet_link_relations
 from cards.models import LoyaltyCard, LoyaltyTransaction
 from cards.numbers import is_valid_card_number, normalise_card_number
 from programs.models import Store, normalise_store_code
@@ -12,7 +13,9 @@ from programs.models import Store, normalise_store_code
 
 def card_queryset(*, store: Store | None = None) -> QuerySet[LoyaltyCard]:
     """Cards visible to a caller restricted to ``store`` (None: every store)."""
-    qs = LoyaltyCard.objects.select_related("customer", "program", "program__store", "store")
+    qs = LoyaltyCard.objects.select_related(
+        "customer", "program", "program__store", "store", *wallet_link_relations()
+    )
     if store is not None:
         qs = qs.filter(program__store=store)
     return qs

@@ -9,7 +9,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cards.forms import JoinForm
-from cards.links import apple_pass_url, google_save_url
+from cards.links import wallet_links
 from cards.models import LoyaltyCard
 from cards.services import enroll_customer
 from common.colors import readable_ink
@@ -67,6 +67,7 @@ def _card(token: str) -> LoyaltyCard:
 def card_page(request: HttpRequest, token: str) -> HttpResponse:
     card = _card(token)
     program = card.program
+    links = wallet_links(card, request.tenant.domain_url)
     context = {
         "card": card,
         "program": program,
@@ -76,8 +77,8 @@ def card_page(request: HttpRequest, token: str) -> HttpResponse:
         # The SVG has a fixed size (no viewBox), so the scale sets how big it shows: about 250 px
         # for a card number, large enough for a till scanner and still inside a 320 px screen.
         "qr": qr_svg(card.qr_code_data, scale=10, title=card.formatted_number),
-        "apple_pass_url": apple_pass_url(card, request.tenant.domain_url),
-        "google_save_url": google_save_url(card, request.tenant.domain_url),
+        "apple_pass_url": links.apple_pass_url,
+        "google_save_url": links.google_save_url,
     }
     if program.has_points:
         # Cheapest first, each with whether the card can have it now.

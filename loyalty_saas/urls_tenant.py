@@ -13,6 +13,7 @@ from common.admin import backoffice_site
 from merchants.views import healthz
 from programs.api.urls import vendor_urlpatterns as program_vendor_api
 from staff.api.urls import vendor_urlpatterns as staff_vendor_api
+from wallets.api.urls import public_urlpatterns as wallet_public_api
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="merchant_home.html"), name="merchant_home"),
@@ -23,7 +24,7 @@ urlpatterns = [
     path("join/<str:store_code>/", card_views.join, name="join"),
     path("c/<str:token>/", card_views.card_page, name="card-page"),
     path("c/<str:token>/qr.svg", card_views.card_qr, name="card-qr"),
-    path("api/v1/loyalty/", include(card_public_api)),
+    path("api/v1/loyalty/", include(card_public_api + wallet_public_api)),
     path(
         "api/v1/vendor/loyalty/", include(card_vendor_api + program_vendor_api + staff_vendor_api)
     ),

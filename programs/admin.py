@@ -17,6 +17,7 @@ from programs.admin_views import enrollment_links, poster_view, qr_png_view, qr_
 from programs.forms import LoyaltyProgramForm
 from programs.models import LoyaltyProgram, Store
 from programs.services import PROGRAM_FIELDS, create_program, update_program
+from programs.wallet_ids import WALLET_ID_FIELDS
 
 
 @admin.register(Store, site=backoffice_site)
@@ -153,7 +154,9 @@ class LoyaltyProgramAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: LoyaltyProgram, form: BaseForm, change: bool
     ) -> None:
         data = form.cleaned_data
-        names = [name for name in PROGRAM_FIELDS if name in data and name != "logo"]
+        names = [
+            name for name in (*PROGRAM_FIELDS, *WALLET_ID_FIELDS) if name in data and name != "logo"
+        ]
         # The form has validated everything against the model already; the service checks again
         # under its own transaction. A concurrent edit that makes the result invalid is rare
         # enough to surface as an error page rather than a form.

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from programs.models import LoyaltyProgram
 from programs.rules import PROGRAM_LIMITS, normalise_rewards
 from programs.services import PROGRAM_FIELDS
+from programs.wallet_ids import wallet_ids
 
 
 class ColorInput(forms.TextInput):
@@ -115,6 +116,13 @@ class LoyaltyProgramForm(forms.ModelForm):
     logo_url = forms.URLField(
         label=_("logo URL"), required=False, max_length=200, assume_scheme="https"
     )
+    # Kept by wallets, shown here with the programme (programs.wallet_ids).
+    google_issuer_id = forms.CharField(
+        label=_("Google Wallet issuer ID"), required=False, max_length=64
+    )
+    apple_pass_type_id = forms.CharField(
+        label=_("Apple pass type ID"), required=False, max_length=128
+    )
 
     class Meta:
         model = LoyaltyProgram
@@ -126,6 +134,9 @@ class LoyaltyProgramForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["points_rewards"].existing = list(self.instance.points_rewards or [])
+        if self.instance.pk:
+            for name, value in wallet_ids(self.instance).items():
+                self.initial.setdefault(name, value)
         if isinstance(self.initial.get("card_color"), str):
             # Compared with what the colour picker sends back, so "#0B5CAD" is no change.
             self.initial["card_color"] = self.initial["card_color"].lower()

@@ -131,9 +131,7 @@ class LoyaltyProgram(TimeStampedModel):
     )
     logo = models.ImageField(_("logo"), upload_to=program_logo_path, blank=True)
     logo_url = models.URLField(_("logo URL"), blank=True)
-    # Wallets (empty: the platform's identifiers)
-    google_issuer_id = models.CharField(_("Google Wallet issuer ID"), max_length=64, blank=True)
-    apple_pass_type_id = models.CharField(_("Apple pass type ID"), max_length=128, blank=True)
+    # The programme's Wallet identifiers are kept by ``wallets.ProgramWallet`` (see wallet_ids.py).
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

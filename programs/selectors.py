@@ -5,11 +5,14 @@ from django.db.models import QuerySet
 
 from programs.exceptions import ProgramInactive, StoreInactive, StoreNotFound
 from programs.models import LoyaltyProgram, Store, normalise_store_code
+from programs.wallet_ids import wallet_id_relations
 
 
 def program_queryset(*, store: Store | None = None) -> QuerySet[LoyaltyProgram]:
     """Programmes visible to a caller restricted to ``store`` (None: every store)."""
-    qs = LoyaltyProgram.objects.select_related("store").order_by("store__name", "pk")
+    qs = LoyaltyProgram.objects.select_related("store", *wallet_id_relations()).order_by(
+        "store__name", "pk"
+    )
     if store is not None:
         qs = qs.filter(store=store)
     return qs

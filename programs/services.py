@@ -11,6 +11,7 @@ from common.announcements import announce_after_commit
 from common.errors import Conflict
 from programs.models import LoyaltyProgram, Store, normalise_store_code
 from programs.signals import program_changed
+from programs.wallet_ids import WALLET_ID_FIELDS, save_wallet_ids, wallet_ids
 
 PROGRAM_FIELDS = (
     "loyalty_type",
@@ -25,10 +26,16 @@ PROGRAM_FIELDS = (
     "card_name",
     "card_color",
     "logo_url",
-    "google_issuer_id",
-    "apple_pass_type_id",
     "is_active",
 )
+
+
+def _split_wallet_ids(fields: dict[str, Any]) -> dict[str, Any]:
+    """Take the Wallet identifiers out of ``fields``: wallets keeps them (programs.wallet_ids)."""
+    unknown = set(fields) - set(PROGRAM_FIELDS) - set(WALLET_ID_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown programme fields: {sorted(unknown)}")
+    return {name: fields.pop(name) for name in WALLET_ID_FIELDS if name in fields}
 
 
 @transaction.atomic
@@ -61,9 +68,7 @@ class ProgramExists(Conflict):
 @transaction.atomic
 def create_program(*, store: Store, **fields: Any) -> LoyaltyProgram:
     """Create the store's programme (one per store); ValidationError on bad values."""
-    unknown = set(fields) - set(PROGRAM_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown programme fields: {sorted(unknown)}")
+    ids = _split_wallet_ids(fields)
     fields.setdefault("card_name", store.name)
     program = LoyaltyProgram(store=store, **fields)
     if LoyaltyProgram.objects.filter(store=store).exists():
@@ -74,8 +79,12 @@ def create_program(*, store: Store, **fields: Any) -> LoyaltyProgram:
             program.save()
     except IntegrityError as error:  # a concurrent create for the same store won
         raise ProgramExists() from error
+    save_wallet_ids(program, ids)
     announce_after_commit(
-        program_changed, sender=LoyaltyProgram, program_id=program.pk, fields=sorted(fields)
+        program_changed,
+        sender=LoyaltyProgram,
+        program_id=program.pk,
+        fields=sorted({*fields, *ids}),
     )
     return program
 
@@ -84,11 +93,10 @@ def create_program(*, store: Store, **fields: Any) -> LoyaltyProgram:
 def update_program(*, program: LoyaltyProgram, logo: Any = None, **fields: Any) -> LoyaltyProgram:
     """Change some of a programme's settings; ValidationError on bad values. ``logo`` is an
     uploaded image, or False to remove the logo (None: leave it). Every pass of the programme
-    shows its name, colours, logo and rules, so a real change is announced (``program_changed``).
+    shows its name, colours, logo, rules and wallet identifiers, so a real change is announced
+    (``program_changed``).
     """
-    unknown = set(fields) - set(PROGRAM_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown programme fields: {sorted(unknown)}")
+    ids = _split_wallet_ids(fields)
     program = LoyaltyProgram.objects.select_for_update().get(pk=program.pk)
     changed = {name for name, value in fields.items() if getattr(program, name) != value}
     for name, value in fields.items():
@@ -98,6 +106,9 @@ def update_program(*, program: LoyaltyProgram, logo: Any = None, **fields: Any) 
         program.logo = logo or ""
         changed.add("logo")
     program.save()
+    current_ids = wallet_ids(program)
+    changed |= {name for name, value in ids.items() if current_ids[name] != value}
+    save_wallet_ids(program, ids)
     if changed:
         announce_after_commit(
             program_changed, sender=LoyaltyProgram, program_id=program.pk, fields=sorted(changed)

@@ -38,6 +38,7 @@ from merchants.models import Merchant
 from programs.models import Store
 from tests.cards.helpers import new_card, stamp
 from tests.conftest import Loyalty, client_for
+from wallets.services import ensure_wallet_pass
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +67,10 @@ PUBLIC: dict[str, dict[str, str]] = {
         "c/<str:token>/": "the customer's card page; its unguessable token is the credential",
         "c/<str:token>/qr.svg": "the QR code of that card page, under the same token",
         "api/v1/loyalty/enroll/<str:store_code>": "public enrollment (throttled per client)",
+        "api/v1/loyalty/passes/apple/<str:serial>.pkpass": "a customer's Apple pass; its random "
+        "serial is the credential, as Apple Wallet fetches it without an account",
+        "api/v1/loyalty/passes/google/<str:serial>": "the link to save a customer's pass in "
+        "Google Wallet, under the same random serial",
         "api/schema/": "the API's description is public so integrators can read it",
         "api/docs/": "the API's documentation page, built on that description",
     },
@@ -230,6 +235,7 @@ def merchant_samples(loyalty: Loyalty) -> Samples:
         owner = User.objects.order_by("pk").first()
         assert owner is not None
         content_type = ContentType.objects.get_for_model(Store)
+        serial = ensure_wallet_pass(card=card).apple_serial_number
     connection.set_schema_to_public()
     values = {
         "store_code": loyalty.stamps_store.code,
@@ -243,6 +249,7 @@ def merchant_samples(loyalty: Loyalty) -> Samples:
         "content_type_id": str(content_type.pk),
         "app_label": "programs",
         "url": "no-such-page/",
+        "serial": serial,
     }
     return Samples(loyalty.merchant.schema_name, values, loyalty.stamps_store)
 

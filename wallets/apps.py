@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class WalletsConfig(AppConfig):
     name = "wallets"
     verbose_name = _("Wallets")
+
+    def ready(self) -> None:
+        # cards sits below wallets and never imports it: the seams are filled from here.
+        from cards.links import register_wallet_links
+        from programs.wallet_ids import register_wallet_id_store
+        from wallets.links import WalletPassLinks
+        from wallets.program_ids import ProgramWalletIds
+
+        register_wallet_links(WalletPassLinks())
+        register_wallet_id_store(ProgramWalletIds())

@@ -1,1 +1,64 @@
-# Apple device registrations arrive with the wallet integrations (SPEC §2, §5).
+"""What the wallets keep about a card and a programme (SPEC §2). Apple device registrations
+arrive with the Apple Wallet integration (SPEC §5)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from common.models import TimeStampedModel
+
+
+def new_serial_number() -> str:
+    # Part of the pass's public URL: random, so holding one pass tells nothing about another.
+    return secrets.token_hex(16)  # 128 random bits
+
+
+def new_auth_token() -> str:
+    # Apple requires at least 16 characters; the pass sends it back as "ApplePass <token>".
+    return secrets.token_urlsafe(32)  # 256 random bits, 43 characters
+
+
+class WalletPass(TimeStampedModel):
+    """The identifiers of one card's passes, created when the card first needs a pass link."""
+
+    card = models.OneToOneField(
+        "cards.LoyaltyCard",
+        on_delete=models.CASCADE,
+        related_name="wallet_pass",
+        verbose_name=_("card"),
+    )
+    apple_serial_number = models.CharField(
+        max_length=64, unique=True, default=new_serial_number, editable=False
+    )
+    apple_auth_token = models.CharField(max_length=64, default=new_auth_token, editable=False)
+    google_object_id = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("wallet pass")
+        verbose_name_plural = _("wallet passes")
+
+    def __str__(self) -> str:
+        return self.apple_serial_number
+
+
+class ProgramWallet(TimeStampedModel):
+    """A programme's own Wallet identifiers; empty means the platform's (settings)."""
+
+    program = models.OneToOneField(
+        "programs.LoyaltyProgram",
+        on_delete=models.CASCADE,
+        related_name="wallet",
+        verbose_name=_("programme"),
+    )
+    google_issuer_id = models.CharField(_("Google Wallet issuer ID"), max_length=64, blank=True)
+    apple_pass_type_id = models.CharField(_("Apple pass type ID"), max_length=128, blank=True)
+
+    class Meta:
+        verbose_name = _("programme wallet identifiers")
+        verbose_name_plural = _("programme wallet identifiers")
+
+    def __str__(self) -> str:
+        return str(self.program_id)

@@ -6,7 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cards.links import apple_pass_url, card_page_url, google_save_url
+from cards.links import card_page_url, wallet_links
 from cards.models import LoyaltyCard, TransactionSource, TransactionType
 from common.api import OutputSerializer
 from programs.models import LoyaltyType
@@ -79,13 +79,22 @@ class CardOutput(OutputSerializer):
     def get_card_page_url(self, card: LoyaltyCard) -> str:
         return card_page_url(card, _host(self.context))
 
-    @extend_schema_field(serializers.URLField())
-    def get_apple_pass_url(self, card: LoyaltyCard) -> str:
-        return apple_pass_url(card, _host(self.context))
+    @extend_schema_field(
+        serializers.URLField(
+            allow_null=True, help_text="The Apple Wallet pass; null while Apple Wallet is off."
+        )
+    )
+    def get_apple_pass_url(self, card: LoyaltyCard) -> str | None:
+        return wallet_links(card, _host(self.context)).apple_pass_url
 
-    @extend_schema_field(serializers.URLField())
-    def get_google_save_url(self, card: LoyaltyCard) -> str:
-        return google_save_url(card, _host(self.context))
+    @extend_schema_field(
+        serializers.URLField(
+            allow_null=True,
+            help_text="The “Add to Google Wallet” link; null while Google Wallet is off.",
+        )
+    )
+    def get_google_save_url(self, card: LoyaltyCard) -> str | None:
+        return wallet_links(card, _host(self.context)).google_save_url
 
 
 class CardDetailOutput(CardOutput):

@@ -310,6 +310,24 @@ CELERY_BEAT_SCHEDULE = {
 # How long a retry with the same Idempotency-Key is answered from the first response.
 IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=30)
 
+# --- Wallets (SPEC §5, §8): a wallet is on once all of its required settings are given
+# (wallets/config.py); until then cards carry no link to it.
+APPLE_PASS_TYPE_ID = env.str("APPLE_PASS_TYPE_ID", default="")
+APPLE_TEAM_ID = env.str("APPLE_TEAM_ID", default="")
+# PEM files: the Pass Type ID certificate, its private key and Apple's WWDR intermediate.
+APPLE_PASS_CERT_FILE = env.str("APPLE_PASS_CERT_FILE", default="")
+APPLE_PASS_KEY_FILE = env.str("APPLE_PASS_KEY_FILE", default="")
+APPLE_PASS_KEY_PASSWORD = env_secret("APPLE_PASS_KEY_PASSWORD") or ""
+APPLE_WWDR_CERT_FILE = env.str("APPLE_WWDR_CERT_FILE", default="")
+APNS_URL = env.str("APNS_URL", default="https://api.push.apple.com")
+APNS_CA_FILE = env.str("APNS_CA_FILE", default="")
+GOOGLE_WALLET_ISSUER_ID = env.str("GOOGLE_WALLET_ISSUER_ID", default="")
+GOOGLE_WALLET_CREDENTIALS_FILE = env.str("GOOGLE_WALLET_CREDENTIALS_FILE", default="")
+GOOGLE_WALLET_API_URL = env.str(
+    "GOOGLE_WALLET_API_URL", default="https://walletobjects.googleapis.com/"
+)
+GOOGLE_WALLET_MAX_RPS = env.float("GOOGLE_WALLET_MAX_RPS", default=15)
+
 # --- Security defaults that hold everywhere
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -14,6 +14,7 @@ from programs.rules import (
     card_color_validator,
     normalise_rewards,
 )
+from programs.wallet_ids import wallet_ids
 
 
 class RewardSerializer(serializers.Serializer):
@@ -37,6 +38,9 @@ class RewardSerializer(serializers.Serializer):
 class ProgramOutput(serializers.ModelSerializer):
     store_code = serializers.CharField(source="store.code")
     points_rewards = RewardSerializer(many=True)
+    # Kept by wallets, read through the seam (programs.wallet_ids); empty: the platform's.
+    google_issuer_id = serializers.SerializerMethodField()
+    apple_pass_type_id = serializers.SerializerMethodField()
 
     class Meta:
         model = LoyaltyProgram
@@ -61,6 +65,12 @@ class ProgramOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def get_google_issuer_id(self, program: LoyaltyProgram) -> str:
+        return wallet_ids(program)["google_issuer_id"]
+
+    def get_apple_pass_type_id(self, program: LoyaltyProgram) -> str:
+        return wallet_ids(program)["apple_pass_type_id"]
 
 
 class ProgramUpdateInput(serializers.Serializer):

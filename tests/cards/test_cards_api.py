@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from cards.models import LoyaltyCard, LoyaltyTransaction, TransactionSource, TransactionType
+from cards.models import LoyaltyTransaction, TransactionSource, TransactionType
 from cards.numbers import luhn_check_digit
 from cards.services import enroll_customer
 from staff.models import ApiKey
 from staff.services import revoke_api_key
 from tests.conftest import Loyalty, client_for
+from tests.wallets.helpers import switch_wallets_on
+from wallets.models import WalletPass
 
 pytestmark = pytest.mark.django_db
 
@@ -189,9 +193,10 @@ def test_using_a_key_records_when(loyalty: Loyalty) -> None:
     assert key.last_used_at is not None and key.last_used_at >= before
 
 
-def test_card_responses_never_leak_wallet_secrets(loyalty: Loyalty) -> None:
+def test_card_responses_never_leak_wallet_secrets(loyalty: Loyalty, settings: Any) -> None:
+    switch_wallets_on(settings)  # the card then has pass identifiers, and links
     card = _enroll(loyalty, 1)[0]
     text = loyalty.api().get(f"/api/v1/vendor/loyalty/cards/{card.card_number}").content.decode()
     with schema_context(loyalty.merchant.schema_name):
-        card = LoyaltyCard.objects.get(pk=card.pk)
-    assert card.apple_auth_token not in text
+        wallet_pass = WalletPass.objects.get(card=card)
+    assert wallet_pass.apple_auth_token not in text

@@ -47,9 +47,9 @@ def test_enrolling_creates_a_customer_and_a_card(loyalty: Loyalty) -> None:
     with schema_context(loyalty.merchant.schema_name):
         stored = LoyaltyCard.objects.get(card_number=card["card_number"])
     assert card["card_page_url"] == absolute_url(host, f"/c/{stored.public_token}/")
-    assert card["apple_pass_url"].endswith(f"/passes/apple/{stored.apple_serial_number}.pkpass")
-    assert card["google_save_url"].endswith(f"/passes/google/{stored.apple_serial_number}")
-    assert len(stored.public_token) >= 22 and len(stored.apple_auth_token) >= 16
+    # No wallet is configured here: no pass link (tests/wallets has the configured links).
+    assert card["apple_pass_url"] is None and card["google_save_url"] is None
+    assert len(stored.public_token) >= 22
     assert client_for(loyalty.merchant).get(f"/c/{stored.public_token}/").status_code == 200
 
 

@@ -23,7 +23,11 @@ def _migrate(*targets: tuple[str, str]) -> None:
 def test_stored_responses_survive_the_move_of_idempotency_records(loyalty: Loyalty) -> None:
     with schema_context(loyalty.merchant.schema_name):
         leaf = MigrationExecutor(connection).loader.graph.leaf_nodes()
-        _migrate(("cards", "0005_ledger_append_only"))
+        with connection.cursor() as cursor:
+            # The fixture's rows left deferred foreign-key checks pending: ALTER TABLE refuses to
+            # run in a transaction that has them.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        _migrate(("cards", "0007_wallet_state_moved"))
         with connection.cursor() as cursor:
             cursor.execute("SELECT id FROM staff_apikey WHERE revoked_at IS NULL ORDER BY id")
             valid_keys = [row[0] for row in cursor.fetchall()]

@@ -22,7 +22,7 @@ WHERE api_key.revoked_at IS NULL AND left(record.key, 6) <> 'staff-'
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cards", "0005_ledger_append_only"),
+        ("cards", "0007_wallet_state_moved"),
         ("common", "0001_initial"),
         ("staff", "0002_engine"),
     ]

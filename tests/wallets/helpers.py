@@ -1,0 +1,23 @@
+"""Settings that switch both wallets on (files need not exist: no pass is built yet)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+APPLE_ON = {
+    "APPLE_PASS_TYPE_ID": "pass.example.loyalty",
+    "APPLE_TEAM_ID": "ABCDE12345",
+    "APPLE_PASS_CERT_FILE": "/secrets/pass.pem",
+    "APPLE_PASS_KEY_FILE": "/secrets/pass.key",
+    "APPLE_WWDR_CERT_FILE": "/secrets/wwdr.pem",
+}
+GOOGLE_ON = {
+    "GOOGLE_WALLET_ISSUER_ID": "3388000000012345678",
+    "GOOGLE_WALLET_CREDENTIALS_FILE": "/secrets/google.json",
+}
+
+
+def switch_wallets_on(settings: Any, *, apple: bool = True, google: bool = True) -> None:
+    """With pytest-django's ``settings`` fixture (restored after the test)."""
+    for name, value in {**(APPLE_ON if apple else {}), **(GOOGLE_ON if google else {})}.items():
+        setattr(settings, name, value)

@@ -1,0 +1,74 @@
+"""The pass endpoints (SPEC §4) say clearly that a wallet is not set up, in JSON, to anyone.
+
+Serving the passes themselves comes with the Apple Wallet and Google Wallet issues; until then a
+configured wallet answers 503 ``unavailable`` with a Retry-After.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django_tenants.utils import schema_context
+
+from tests.cards.helpers import new_card
+from tests.conftest import Loyalty, client_for
+from tests.wallets.helpers import switch_wallets_on
+from wallets.models import WalletPass
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = ["/api/v1/loyalty/passes/apple/{}.pkpass", "/api/v1/loyalty/passes/google/{}"]
+
+
+def _serial(loyalty: Loyalty) -> str:
+    card = new_card(loyalty)
+    with schema_context(loyalty.merchant.schema_name):
+        return WalletPass.objects.create(card=card).apple_serial_number
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_wallet_that_is_not_set_up_is_a_json_404(loyalty: Loyalty, endpoint: str) -> None:
+    url = endpoint.format(_serial(loyalty))
+    response = client_for(loyalty.merchant).get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "This wallet is not set up.", "code": "not_found"}
+
+    french = client_for(loyalty.merchant).get(url, headers={"accept-language": "fr"})
+    assert french.json()["detail"] == "Ce portefeuille n\u2019est pas configuré."
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_configured_wallet_says_its_passes_are_not_available_yet(
+    loyalty: Loyalty, settings: Any, endpoint: str
+) -> None:
+    switch_wallets_on(settings)
+    # What a wallet app asks for must not turn the answer into a 406.
+    response = client_for(loyalty.merchant).get(
+        endpoint.format(_serial(loyalty)), headers={"accept": "application/vnd.apple.pkpass"}
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"].isdigit()
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "unavailable"
+
+    unknown = client_for(loyalty.merchant).get(endpoint.format("0" * 32))
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+
+
+def test_only_the_configured_wallet_answers_503(loyalty: Loyalty, settings: Any) -> None:
+    switch_wallets_on(settings, apple=True, google=False)
+    serial = _serial(loyalty)
+    client = client_for(loyalty.merchant)
+    assert client.get(ENDPOINTS[0].format(serial)).status_code == 503
+    assert client.get(ENDPOINTS[1].format(serial)).status_code == 404
+
+
+def test_a_serial_from_another_merchant_is_unknown_here(
+    loyalty: Loyalty, other_loyalty: Loyalty, settings: Any
+) -> None:
+    switch_wallets_on(settings)
+    serial = _serial(other_loyalty)
+    response = client_for(loyalty.merchant).get(ENDPOINTS[0].format(serial))
+    assert response.status_code == 404
