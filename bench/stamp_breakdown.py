@@ -72,14 +72,13 @@ def main() -> None:
         with schema_context(stamp_api.SLUG):
 
             def service() -> LoyaltyTransaction:
-                return add_stamps(  # type: ignore[return-value]
+                return add_stamps(
                     card_number=next(numbers),
                     quantity=1,
                     notes="",
                     staff=StaffAuth(staff_pin_id=pin_id, pin=pin),
                     meta=RequestMeta(source="api"),
                     scope_store=None,
-                    idempotency=None,
                 )
 
             timed("engine service add_stamps", service, runs)
