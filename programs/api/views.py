@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -16,12 +14,6 @@ from common.errors import NotFound
 from programs.api.serializers import ProgramCreateInput, ProgramOutput, ProgramUpdateInput
 from programs.selectors import program_queryset, store_for_caller
 from programs.services import create_program, update_program
-
-
-def _rewards(fields: dict[str, Any]) -> dict[str, Any]:
-    if "points_rewards" in fields:
-        fields["points_rewards"] = [dict(reward) for reward in fields["points_rewards"]]
-    return fields
 
 
 class ProgramListCreateApi(APIView):
@@ -47,7 +39,7 @@ class ProgramListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = ProgramCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = _rewards(dict(data.validated_data))
+        fields = dict(data.validated_data)
         store = store_for_caller(
             code=fields.pop("store_code"), restricted_to=restricted_store(self.request)
         )
@@ -91,7 +83,7 @@ class ProgramDetailApi(APIView):
         data.is_valid(raise_exception=True)
 
         def update() -> Response:
-            changed = update_program(program=program, **_rewards(dict(data.validated_data)))
+            changed = update_program(program=program, **data.validated_data)
             return Response(ProgramOutput(changed).data)
 
         return idempotent(request, update)
