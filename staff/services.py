@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from common.ttl_cache import TTLCache
 from programs.models import Store
@@ -94,22 +93,14 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
 
 # --- Staff PINs
 
-_PIN_MESSAGES = {
-    **PIN_PROBLEMS,
-    "taken": gettext_lazy("Another staff member of this store already uses this PIN."),
-}
 
-
-def _check_new_pin(*, store: Store, pin: str, exclude_id: int | None = None) -> None:
+def _check_new_pin(*, pin: str) -> None:
+    # No uniqueness rule within a store: each staff member is chosen before the PIN is checked
+    # against theirs alone, and refusing a PIN "already in use" would tell a key holder another
+    # person's PIN without counting an attempt.
     problem = pin_problem(pin)
-    if problem is None:
-        # Salted hashes cannot carry a unique index: compare with the store's other PINs, under
-        # the store row lock taken by the caller so two creations cannot race.
-        others = StaffPin.objects.filter(store=store, is_active=True).exclude(pk=exclude_id)
-        if any(pin_matches(other.pin_hash, pin) for other in others):
-            problem = "taken"
     if problem:
-        raise ValidationError({"pin": ValidationError(_PIN_MESSAGES[problem], code=problem)})
+        raise ValidationError({"pin": ValidationError(PIN_PROBLEMS[problem], code=problem)})
 
 
 @transaction.atomic
@@ -119,7 +110,7 @@ def create_staff_pin(*, store: Store, name: str, pin: str) -> StaffPin:
         raise ValidationError({"name": _("Give the staff member a name.")})
     if StaffPin.objects.filter(store=store, name=name.strip(), is_active=True).exists():
         raise ValidationError({"name": _("This store already has a staff member with this name.")})
-    _check_new_pin(store=store, pin=pin)
+    _check_new_pin(pin=pin)
     return StaffPin.objects.create(store=store, name=name.strip(), pin_hash=hash_pin(pin))
 
 
@@ -141,7 +132,7 @@ def update_staff_pin(
     if is_active is not None:
         staff_pin.is_active = is_active
     if pin is not None:
-        _check_new_pin(store=staff_pin.store, pin=pin, exclude_id=staff_pin.pk)
+        _check_new_pin(pin=pin)
         staff_pin.pin_hash = hash_pin(pin)
     if unlock or pin is not None:
         staff_pin.failed_attempts = 0

@@ -59,7 +59,7 @@ def test_pin_creation_change_and_deactivation_are_replayed(loyalty: Loyalty) -> 
     created, _ = _twice(
         api, "post", VENDOR + "pins", {"store_code": "main", "name": "Carol", "pin": "4826"}
     )
-    # Sent again without replay, the same PIN would be refused as taken (400).
+    # Sent again without replay, the same name would be refused as already used (400).
     assert created.status_code == 201
     pin_id = created.json()["id"]
     changed, _ = _twice(api, "patch", f"{VENDOR}pins/{pin_id}", {"name": "Caroline"}, key="k-2")
