@@ -17,9 +17,9 @@ RUN pip install -r requirements.txt
 
 COPY . .
 # Build-time only values: collectstatic and compilemessages read settings but touch no database and
-# sign nothing, so a throwaway key is enough here. The real SECRET_KEY comes at run time.
+# sign nothing, so a throwaway key (and unused URLs) is enough here. The real SECRET_KEY comes at run time.
 RUN BUILD_ENV="SECRET_KEY=build-only-$(python -c 'import secrets; print(secrets.token_hex(32))') \
-      DATABASE_URL=postgres://build@localhost/build" \
+      DATABASE_URL=postgres://build@localhost/build CACHE_URL=redis://localhost:6379/1" \
     && env $BUILD_ENV python manage.py compilemessages --ignore=.venv -v 0 \
     && env $BUILD_ENV python manage.py collectstatic --noinput -v 0 \
     && useradd --create-home --uid 10001 loyalty \

@@ -14,12 +14,14 @@ from cards.models import LoyaltyCard
 from cards.services import enroll_customer
 from common.colors import readable_ink
 from common.qr import qr_svg
+from common.throttling import throttle_posts
 from programs.exceptions import ProgramInactive, StoreInactive, StoreNotFound
 from programs.models import LoyaltyProgram
 from programs.selectors import membership_refusal, store_by_code
 
 
 @require_http_methods(["GET", "POST"])
+@throttle_posts("enroll")
 def join(request: HttpRequest, store_code: str) -> HttpResponse:
     store = store_by_code(store_code)
     if store is None:

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     # Never connected to by these commands; it only has to be a real-looking value.
     "DATABASE_URL": "postgres://loyalty:secret@db.internal:5432/loyalty",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+    "CACHE_URL": "redis://redis.internal:6379/1",
     "PLATFORM_DOMAIN": "loyalty.example.com",
     "PUBLIC_SCHEME": "https",
     "PUBLIC_PORT": "443",
@@ -27,7 +28,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "SECRET_KEY", "SECRET_KEY_FILE", "DEBUG"}
+        if k not in {"DATABASE_URL", "CACHE_URL", "SECRET_KEY", "SECRET_KEY_FILE", "DEBUG"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -55,6 +56,18 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     result = _manage("check", env=PRODUCTION_ENV)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("cache_url", [None, "locmemcache://", "filecache:///tmp/cache"])
+def test_production_refuses_a_cache_its_servers_do_not_share(cache_url: str | None) -> None:
+    # Throttle counters live in the cache: one per process or per machine multiplies each budget.
+    env = {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(64)}
+    env.pop("CACHE_URL")
+    if cache_url:
+        env["CACHE_URL"] = cache_url
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "CACHE_URL must name a cache shared by every server" in result.stderr
 
 
 def test_a_secret_can_come_from_a_file(tmp_path: Path) -> None:

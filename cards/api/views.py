@@ -13,7 +13,6 @@ from rest_framework import generics, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from cards.api.filters import TransactionFilter
@@ -41,9 +40,10 @@ from cards.services import (
 from common.api import IDEMPOTENCY_PARAMETER, error_responses, idempotent, restricted_store
 from common.csv import CsvRenderer, csv_lines
 from common.request_meta import RequestMeta
+from common.throttling import ClientIpRateThrottle
 
 
-class EnrollThrottle(AnonRateThrottle):
+class EnrollThrottle(ClientIpRateThrottle):
     scope = "enroll"
 
 

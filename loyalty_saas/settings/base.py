@@ -185,8 +185,12 @@ DATABASES["default"]["OPTIONS"].setdefault(
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache: keys carry the merchant's schema so one merchant never reads another's entries
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# --- Cache: keys carry the merchant's schema so one merchant never reads another's entries.
+# Throttle counters live here, so every worker must see the same cache: without CACHE_URL, files
+# under .data/cache/ (shared by every process of this machine, no service needed); production
+# requires a shared server (production.py), e.g. redis://.
+DEVELOPMENT_CACHE_URL = f"filecache://{DATA_DIR / 'cache'}"
+CACHES = {"default": env.cache("CACHE_URL", default=DEVELOPMENT_CACHE_URL)}
 CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"
 CACHES["default"]["REVERSE_KEY_FUNCTION"] = "django_tenants.cache.reverse_key"
 
@@ -243,8 +247,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {
-        # Public enrollment, per client IP.
+        # Per client IP (common/throttling.py). Enrollment: the API and the join form together.
         "enroll": env.str("ENROLL_THROTTLE_RATE", default="60/min"),
+        # Merchant sign-up on the platform host: each one creates a schema.
+        "signup": env.str("SIGNUP_THROTTLE_RATE", default="5/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

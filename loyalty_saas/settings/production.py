@@ -14,6 +14,14 @@ if len(SECRET_KEY) < 50:
         "SECRET_KEY (or SECRET_KEY_FILE) must be set to 50+ random characters"
     )
 
+# Throttle counters (and lockouts) must be shared by every worker of every server: a cache local
+# to one process or one machine would multiply each budget by their number.
+_LOCAL_CACHES = ("LocMemCache", "FileBasedCache", "DummyCache")
+if CACHES["default"]["BACKEND"].rsplit(".", 1)[-1] in _LOCAL_CACHES:  # noqa: F405
+    raise ImproperlyConfigured(
+        "CACHE_URL must name a cache shared by every server, e.g. redis://redis:6379/1"
+    )
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 # Health checks come from the load balancer over plain HTTP.

@@ -13,6 +13,11 @@ ALLOWED_HOSTS = [".localhost", "localhost", "testserver"]
 # Tasks run in-process unless a test starts a real worker against CELERY_BROKER_URL itself.
 CELERY_TASK_ALWAYS_EAGER = True
 TEST_CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Unless CACHE_URL says otherwise, each test process has its own cache: tests clear it between
+# tests (conftest), which must not empty the development cache or another worker's.
+if not env.str("CACHE_URL", default=""):
+    CACHES["default"]["BACKEND"] = "django.core.cache.backends.locmem.LocMemCache"  # noqa: F405
+    CACHES["default"]["LOCATION"] = ""  # noqa: F405
 MEDIA_ROOT = BASE_DIR / ".data" / "test-media"  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 # Static files straight from the source folders (no collectstatic in tests).
