@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -40,6 +42,8 @@ class BackOfficeSite(admin.AdminSite):
 backoffice_site = BackOfficeSite(name="backoffice")
 backoffice_site.register(User, UserAdmin)
 backoffice_site.register(Group, GroupAdmin)
+# Locked-out sign-ins of this merchant's users: deleting an attempt unlocks it.
+backoffice_site.register(AccessAttempt, AccessAttemptAdmin)
 
 
 def admin_url(site: admin.AdminSite, opts: Options, page: str, obj: Model | None = None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -60,6 +62,9 @@ class DomainAdmin(admin.ModelAdmin):
 
 platform_admin_site.register(User, UserAdmin)
 platform_admin_site.register(Group, GroupAdmin)
+# Locked-out sign-ins to the platform admin: deleting an attempt unlocks it. A merchant's users are
+# unlocked in that merchant's back office or with `tenant_command axes_reset_username` (README).
+platform_admin_site.register(AccessAttempt, AccessAttemptAdmin)
 platform_admin_site.register(PeriodicTask, PeriodicTaskAdmin)
 for model in (IntervalSchedule, CrontabSchedule, SolarSchedule, ClockedSchedule):
     platform_admin_site.register(model)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -101,6 +102,8 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_celery_beat",
+    # Failed sign-ins of platform staff (public schema).
+    "axes",
 ]
 # Auth, sessions and admin live in every merchant schema too: a merchant's users and sessions exist
 # only there, so a session cookie from one host means nothing on another.
@@ -110,6 +113,8 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    # Failed sign-ins of the merchant's users, kept with them in the merchant's schema.
+    "axes",
     "common",
     "programs",
     "cards",
@@ -147,6 +152,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in into the lockout page (AXES_LOCKOUT_CALLABLE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -197,6 +204,11 @@ CACHES["default"]["REVERSE_KEY_FUNCTION"] = "django_tenants.cache.reverse_key"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Passwords
+# django-axes first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -274,6 +286,17 @@ SPECTACULAR_SETTINGS = {
 # --- Anti-fraud
 STAFF_PIN_MAX_ATTEMPTS = env.int("STAFF_PIN_MAX_ATTEMPTS", default=5)
 STAFF_PIN_LOCKOUT_MINUTES = env.int("STAFF_PIN_LOCKOUT_MINUTES", default=30)
+# Password sign-in (both admin sites and the staff terminal) locks after this many failures, per
+# account (from any address) and per address (on any account), for LOGIN_LOCKOUT_MINUTES. The
+# counters live in the schema of the site signed in to. Unlock: delete the attempt in the admin
+# ("Access attempts") or `manage.py axes_reset_username` (README).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "common.request_meta.client_ip"
+AXES_LOCKOUT_CALLABLE = "common.lockout.lockout_response"
+# Registered on our own admin sites instead (merchants/admin.py, common/admin.py).
+AXES_ENABLE_ADMIN = False
 # Proxies whose X-Forwarded-For we believe (CIDRs); the audit IP is the first untrusted hop.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # django-tenants issues SET search_path only when the schema changes (it forgets the setting on

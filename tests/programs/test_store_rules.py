@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.http import HttpRequest
 from django_tenants.utils import schema_context
 
 from programs.models import LoyaltyProgram, Store
@@ -88,7 +89,10 @@ def test_the_join_page_the_api_and_the_poster_agree_whether_a_store_takes_member
         content_type="application/json",
     )
     owner = client_for(loyalty.merchant)
-    assert owner.login(username=loyalty.merchant.contact_email, password=PASSWORD)
+    # django-axes needs the request a sign-in comes with.
+    assert owner.login(
+        request=HttpRequest(), username=loyalty.merchant.contact_email, password=PASSWORD
+    )
     poster = owner.get(f"/admin/programs/store/{loyalty.stamps_store.pk}/poster/")
 
     closed = reason is not None
