@@ -112,3 +112,17 @@ class UnknownReward(ApplicationError):
     status_code = 400
     default_code = "invalid"
     default_message = _("This programme has no reward with this id.")
+
+
+class CustomerNotFound(NotFound):
+    default_message = _("There is no customer with this id.")
+
+
+class CustomerConflict(Conflict):
+    """The e-mail and the external ID of a request name two different customers, or a change would
+    give a customer another's e-mail or external ID. Merging customers is a person's decision."""
+
+    default_code = "customer_conflict"
+    default_message = _(
+        "This e-mail address and this external ID belong to two different customers."
+    )

@@ -55,6 +55,14 @@ class Customer(TimeStampedModel):
                 condition=models.Q(total_spent_cents__gte=0),
                 name="customer_total_spent_non_negative",
             ),
+            # One customer per external ID (blank: not linked): concurrent trusted enrollments
+            # of the same Wizamart customer create one row, the database decides.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="customer_external_id_unique",
+                violation_error_message=_("A customer with this external ID already exists."),
+            ),
         ]
         indexes = [models.Index(fields=["external_id"], name="customer_external_id_idx")]
 

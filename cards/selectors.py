@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from cards.exceptions import CardNotFound, InvalidCardNumber
+from cards.exceptions import CardNotFound, CustomerNotFound, InvalidCardNumber
 from cards.links import wallet_link_relations
-from cards.models import LoyaltyCard, LoyaltyTransaction
+from cards.models import Customer, LoyaltyCard, LoyaltyTransaction
 from cards.numbers import is_valid_card_number, normalise_card_number
+from common.emails import normalise_email
 from programs.models import Store, normalise_store_code
 
 
@@ -64,3 +65,44 @@ def transaction_queryset(*, store: Store | None = None) -> QuerySet[LoyaltyTrans
     if store is not None:
         qs = qs.filter(store=store)
     return qs.order_by("-created_at", "-pk")
+
+
+def customer_queryset(*, store: Store | None = None) -> QuerySet[Customer]:
+    """Customers visible to a caller restricted to ``store`` (None: every store): those with a
+    card there. Each carries ``visible_cards``, the cards that caller may see."""
+    cards = LoyaltyCard.objects.select_related("program__store").order_by("created_at", "pk")
+    qs = Customer.objects.all()
+    if store is not None:
+        cards = cards.filter(program__store=store)
+        # A subquery, not a join: a customer with two cards there is still one row.
+        qs = qs.filter(pk__in=LoyaltyCard.objects.filter(program__store=store).values("customer"))
+    return qs.prefetch_related(Prefetch("cards", queryset=cards, to_attr="visible_cards"))
+
+
+def search_customers(
+    *,
+    store: Store | None = None,
+    email: str = "",
+    phone: str = "",
+    name: str = "",
+    external_id: str = "",
+) -> QuerySet[Customer]:
+    """``email`` and ``external_id`` match exactly (the e-mail however capitalised), ``name`` and
+    ``phone`` match a part; several criteria must all match."""
+    qs = customer_queryset(store=store)
+    if email.strip():
+        qs = qs.filter(email=normalise_email(email))
+    if external_id.strip():
+        qs = qs.filter(external_id=external_id.strip())
+    if name.strip():
+        qs = qs.filter(name__icontains=name.strip())
+    if phone.strip():
+        qs = qs.filter(phone__icontains=phone.strip())
+    return qs.order_by("-created_at", "-pk")
+
+
+def get_customer(*, customer_id: int, store: Store | None = None) -> Customer:
+    customer = customer_queryset(store=store).filter(pk=customer_id).first()
+    if customer is None:
+        raise CustomerNotFound()
+    return customer

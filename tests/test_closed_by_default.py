@@ -245,6 +245,7 @@ def merchant_samples(loyalty: Loyalty) -> Samples:
         "action": "stamp",
         "program_id": str(loyalty.stamps_program.pk),
         "pin_id": str(loyalty.stamps_pin_id),
+        "customer_id": str(card.customer_id),
         "id": str(owner.pk),
         "content_type_id": str(content_type.pk),
         "app_label": "programs",

@@ -111,6 +111,53 @@ class EnrollInput(serializers.Serializer):
     )
 
 
+class CustomerEnrollInput(EnrollInput):
+    store_code = serializers.CharField(max_length=40)
+    # The customer's own choices: one enum in the schema with the customer's output.
+    locale = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+    external_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The customer's id in Wizamart or your POS: one customer per id.",
+    )
+
+
+class CustomerUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(
+        help_text="Refused with 409 `customer_conflict` when another customer has it."
+    )
+    phone = serializers.CharField(max_length=32, allow_blank=True)
+    locale = serializers.ChoiceField(choices=settings.LANGUAGES)
+    marketing_consent = serializers.BooleanField(
+        help_text="`marketing_consent_at` is set when consent is given and cleared when withdrawn."
+    )
+    external_id = serializers.CharField(
+        max_length=100,
+        allow_blank=True,
+        help_text="Blank unlinks the customer; another customer's id is refused with 409 "
+        "`customer_conflict`.",
+    )
+
+
+class CustomerCardOutput(OutputSerializer):
+    card_number = serializers.CharField()
+    program_id = serializers.IntegerField()
+    store_code = serializers.CharField(source="program.store.code")
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class CustomerDetailOutput(CustomerOutput):
+    cards = CustomerCardOutput(
+        many=True,
+        source="visible_cards",
+        help_text="The customer's cards (with a store-restricted key: that store's only).",
+    )
+
+
 class StaffInput(serializers.Serializer):
     """Who acts: required when the programme requires a staff PIN."""
 

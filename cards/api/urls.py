@@ -16,4 +16,6 @@ vendor_urlpatterns = [
     path("stamps/redeem", views.StampRedeemApi.as_view(), name="api-stamps-redeem"),
     path("points/redeem", views.PointsRedeemApi.as_view(), name="api-points-redeem"),
     path("transactions", views.TransactionListApi.as_view(), name="api-transactions"),
+    path("customers", views.CustomerListCreateApi.as_view(), name="api-customers"),
+    path("customers/<int:customer_id>", views.CustomerDetailApi.as_view(), name="api-customer"),
 ]

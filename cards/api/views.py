@@ -19,6 +19,9 @@ from cards.api.filters import TransactionFilter
 from cards.api.serializers import (
     CardDetailOutput,
     CardOutput,
+    CustomerDetailOutput,
+    CustomerEnrollInput,
+    CustomerUpdateInput,
     EnrollInput,
     OperationOutput,
     PointsInput,
@@ -27,20 +30,30 @@ from cards.api.serializers import (
     StampRedeemInput,
     TransactionOutput,
 )
-from cards.models import LoyaltyCard, LoyaltyTransaction, TransactionSource
-from cards.selectors import get_card, recent_transactions, search_cards, transaction_queryset
+from cards.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionSource
+from cards.selectors import (
+    get_card,
+    get_customer,
+    recent_transactions,
+    search_cards,
+    search_customers,
+    transaction_queryset,
+)
 from cards.services import (
     StaffAuth,
     add_points,
     add_stamps,
     enroll_customer,
+    enroll_trusted,
     redeem_points,
     redeem_stamps,
+    update_customer,
 )
 from common.api import IDEMPOTENCY_PARAMETER, error_responses, idempotent, restricted_store
 from common.csv import CsvRenderer, csv_lines
 from common.request_meta import RequestMeta
 from common.throttling import ClientIpRateThrottle
+from programs.selectors import store_for_caller
 
 
 class EnrollThrottle(ClientIpRateThrottle):
@@ -341,3 +354,116 @@ class TransactionListApi(generics.ListAPIView):
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="transactions.csv"'
         return response
+
+
+# --- Customers, for Wizamart and POS systems
+
+
+class CustomerListCreateApi(generics.ListAPIView):
+    serializer_class = CustomerDetailOutput
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return Customer.objects.none()
+        params = self.request.query_params
+        return search_customers(
+            store=restricted_store(self.request),
+            email=params.get("email", ""),
+            phone=params.get("phone", ""),
+            name=params.get("name", ""),
+            external_id=params.get("external_id", ""),
+        )
+
+    @extend_schema(
+        operation_id="customers_list",
+        tags=["Customers"],
+        parameters=[
+            OpenApiParameter("email", str, description="the e-mail address, however capitalised"),
+            OpenApiParameter("phone", str, description="part of the phone number, as stored"),
+            OpenApiParameter("name", str, description="part of the name"),
+            OpenApiParameter("external_id", str, description="your id of the customer, exactly"),
+        ],
+        responses={200: CustomerDetailOutput(many=True), **error_responses(401, 403, 429)},
+        summary="Search customers",
+        description="Criteria given together must all match. A key restricted to a store sees "
+        "the customers with a card there, and only that card.",
+    )
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="customers_create",
+        tags=["Customers"],
+        request=CustomerEnrollInput,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: CardOutput,
+            200: CardOutput,
+            **error_responses(400, 401, 403, 409, 429),
+        },
+        summary="Enrol a customer (trusted): their card at a store",
+        description="The customer is the one with this `external_id`, else the one with this "
+        "e-mail, else a new one. Answers the card for the store's programme: 201 when it was "
+        "created, 200 when the customer already had it. An existing customer's details are not "
+        "changed (use PATCH), except that one without an `external_id` is linked to the one sent. "
+        "A key restricted to a store may only name that store (another code is 400 `invalid`). "
+        "Refusals (409): `customer_conflict` (the e-mail and the `external_id` belong to two "
+        "customers, or the e-mail's customer has another `external_id`), `store_inactive`, "
+        "`program_inactive`, `idempotency_key_reused`.",
+    )
+    def post(self, request: Request) -> Response:
+        data = CustomerEnrollInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        store = store_for_caller(code=fields["store_code"], restricted_to=restricted_store(request))
+
+        def enroll() -> Response:
+            enrollment = enroll_trusted(
+                store=store,
+                name=fields["name"],
+                email=fields["email"],
+                phone=fields["phone"],
+                external_id=fields["external_id"],
+                marketing_consent=fields["marketing_consent"],
+                locale=fields.get("locale") or translation.get_language() or "en",
+            )
+            body = CardOutput(enrollment.card, context={"request": request}).data
+            return Response(body, status=status.HTTP_201_CREATED if enrollment.created else 200)
+
+        return idempotent(request, enroll)
+
+
+class CustomerDetailApi(APIView):
+    @extend_schema(
+        operation_id="customers_retrieve",
+        tags=["Customers"],
+        responses={200: CustomerDetailOutput, **error_responses(401, 403, 404, 429)},
+        summary="A customer and their cards",
+    )
+    def get(self, request: Request, customer_id: int) -> Response:
+        customer = get_customer(customer_id=customer_id, store=restricted_store(request))
+        return Response(CustomerDetailOutput(customer).data)
+
+    @extend_schema(
+        operation_id="customers_partial_update",
+        tags=["Customers"],
+        request=CustomerUpdateInput,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: CustomerDetailOutput, **error_responses(400, 401, 403, 404, 409, 429)},
+        summary="Change a customer's details",
+        description="Any of `name`, `email`, `phone`, `locale`, `marketing_consent`, "
+        "`external_id`. An e-mail or `external_id` another customer has is refused with 409 "
+        "`customer_conflict` (customers are never merged); a blank `external_id` unlinks.",
+    )
+    def patch(self, request: Request, customer_id: int) -> Response:
+        store = restricted_store(request)
+        customer = get_customer(customer_id=customer_id, store=store)
+        data = CustomerUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+
+        def update() -> Response:
+            update_customer(customer_id=customer.pk, **data.validated_data)
+            changed = get_customer(customer_id=customer.pk, store=store)
+            return Response(CustomerDetailOutput(changed).data)
+
+        return idempotent(request, update)

@@ -1,6 +1,7 @@
 """Every write on customers and cards, one function per business operation.
 
 - ``enrollment``: a customer and their card for a store's programme;
+- ``customers``: trusted enrollment by Wizamart and POS systems, and changes to a customer;
 - ``operations``: the stamps and points engine (and blocking a card);
 - ``maintenance``: points expiry (a beat task).
 
@@ -9,6 +10,7 @@ The names below are the package's interface; import them from here.
 
 from __future__ import annotations
 
+from cards.services.customers import enroll_trusted, update_customer
 from cards.services.enrollment import Enrollment, enroll_customer
 from cards.services.maintenance import expire_points
 from cards.services.operations import (
@@ -29,9 +31,11 @@ __all__ = [
     "add_stamps",
     "adjust",
     "enroll_customer",
+    "enroll_trusted",
     "expire_points",
     "points_for",
     "redeem_points",
     "redeem_stamps",
     "set_card_active",
+    "update_customer",
 ]

@@ -280,6 +280,8 @@ SPECTACULAR_SETTINGS = {
         "LoyaltyTypeEnum": "programs.models.LoyaltyType",
         "TransactionTypeEnum": "cards.models.TransactionType",
         "TransactionSourceEnum": "cards.models.TransactionSource",
+        # A customer's language, read and written (customers, cards): one enum.
+        "LocaleEnum": LANGUAGES,
     },
 }
 
