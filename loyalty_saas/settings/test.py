@@ -13,6 +13,8 @@ ALLOWED_HOSTS = [".localhost", "localhost", "testserver"]
 # Tasks run in-process unless a test starts a real worker against CELERY_BROKER_URL itself.
 CELERY_TASK_ALWAYS_EAGER = True
 TEST_CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Messages land in django.core.mail.outbox.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / ".data" / "test-media"  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 # Static files straight from the source folders (no collectstatic in tests).
