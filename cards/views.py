@@ -8,7 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods
+from rest_framework.exceptions import Throttled
 
+from cards.api.views import EnrollThrottle
 from cards.forms import JoinForm, LostCardForm
 from cards.links import wallet_links
 from cards.models import LoyaltyCard
@@ -66,11 +68,20 @@ def lost_card(request: HttpRequest, store_code: str) -> HttpResponse:
         raise Http404
     program = LoyaltyProgram.objects.filter(store=store).first()
     form = LostCardForm(request.POST or None)
+    throttled = False
     if request.method == "POST" and form.is_valid():
-        request_card_link(
-            store_code=store.code, email=form.cleaned_data["email"], host=request.tenant.domain_url
-        )
-        return _link_sent(request, store, program)
+        # Each request may send a customer a message: one budget per client with the API's
+        # enrollment and card-link endpoints, so the page cannot be used to flood a mailbox.
+        throttle = EnrollThrottle()
+        if throttle.allow_request(request, None):  # type: ignore[arg-type]
+            request_card_link(
+                store_code=store.code,
+                email=form.cleaned_data["email"],
+                host=request.tenant.domain_url,
+            )
+            return _link_sent(request, store, program)
+        throttled = True
+        form.add_error(None, str(Throttled(throttle.wait()).detail))
     return render(
         request,
         "cards/lost.html",
@@ -80,7 +91,7 @@ def lost_card(request: HttpRequest, store_code: str) -> HttpResponse:
             "card_ink": readable_ink(program.card_color) if program else None,
             "form": form,
         },
-        status=400 if form.errors else 200,
+        status=429 if throttled else (400 if form.errors else 200),
     )
 
 

@@ -161,6 +161,17 @@ def test_the_lost_card_page_answers_the_same_for_any_address(
     assert message.to == ["jane@example.com"]
 
 
+def test_the_lost_card_page_shares_the_enrollment_budget(loyalty: Loyalty, monkeypatch) -> None:
+    monkeypatch.setitem(EnrollThrottle.THROTTLE_RATES, "enroll", "2/min")
+    client = client_for(loyalty.merchant)
+    statuses = [
+        client.post("/join/main/lost/", {"email": f"j{i}@example.com"}).status_code
+        for i in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+    assert _ask(loyalty, "j9@example.com").status_code == 429
+
+
 def _without_csrf_token(html: bytes) -> bytes:
     return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", html)
 
