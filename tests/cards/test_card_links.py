@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import re
+from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django_tenants.utils import schema_context
 
 from cards.api.views import EnrollThrottle
 from cards.models import Customer, LoyaltyCard
+from cards.tasks import send_card_link_task
 from tests.cards.helpers import new_card
 from tests.conftest import Loyalty, client_for
 
@@ -195,3 +198,27 @@ def test_the_card_page_speaks_the_customers_language(loyalty: Loyalty) -> None:
     client.cookies["django_language"] = "de"
     page = client.get(f"/c/{card.public_token}/", headers={"accept-language": "en"})
     assert '<html lang="de">' in page.content.decode()
+
+
+def test_a_mail_server_error_is_retried(loyalty: Loyalty, monkeypatch) -> None:
+    card = new_card(loyalty)
+    real_send = EmailMultiAlternatives.send
+    attempts: list[int] = []
+
+    def flaky_send(message: EmailMultiAlternatives, *args: object, **kwargs: object) -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise SMTPServerDisconnected("the mail server went away")
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", flaky_send)
+    with schema_context(loyalty.merchant.schema_name):
+        # Eagerly, a retry runs again at once; the first attempt then reports "retry", not an
+        # error (throw=False, as a worker records it).
+        send_card_link_task.apply(
+            kwargs={"card_id": card.pk, "host": "alpha.localhost"}, throw=False
+        )
+
+    assert len(attempts) == 2
+    [message] = mail.outbox
+    assert f"/c/{card.public_token}/" in message.body
