@@ -62,7 +62,8 @@ def join(request: HttpRequest, store_code: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def lost_card(request: HttpRequest, store_code: str) -> HttpResponse:
-    """ "Lost your card?": the card's link is e-mailed to the address it was joined with."""
+    """The "Lost your card?" page: the card's link is e-mailed to the address it was joined
+    with, and the answer is the same for any address."""
     store = store_by_code(store_code)
     if store is None:
         raise Http404
