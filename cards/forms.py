@@ -22,3 +22,9 @@ class JoinForm(forms.Form):
     marketing_consent = forms.BooleanField(
         label=_("Send me news and offers by e-mail"), required=False
     )
+
+
+class LostCardForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )

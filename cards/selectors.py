@@ -106,3 +106,16 @@ def get_customer(*, customer_id: int, store: Store | None = None) -> Customer:
     if customer is None:
         raise CustomerNotFound()
     return customer
+
+
+def card_for_email(*, store: Store, email: str) -> LoyaltyCard | None:
+    """The card ``email`` holds for the store's programme, or None.
+
+    For sending that card's link to that address only: public interfaces answer the same whether
+    or not there is one (SPEC §3, privacy), so they never show what this returns.
+    """
+    return (
+        LoyaltyCard.objects.filter(program__store=store, customer__email__iexact=email.strip())
+        .order_by("pk")
+        .first()
+    )

@@ -3,10 +3,12 @@ were queued from) and are safe to run twice."""
 
 from __future__ import annotations
 
+from smtplib import SMTPException
+
 from celery import shared_task
 from django.db import OperationalError
 
-from cards.services import expire_points
+from cards.services import email_card_link, expire_points
 from merchants.fanout import queue_for_each_merchant
 
 
@@ -20,3 +22,16 @@ def expire_points_task() -> int:
 def expire_points_everywhere_task() -> int:
     """The daily beat entry: one expiry task per active merchant."""
     return queue_for_each_merchant(expire_points_task)
+
+
+# SMTPException is an OSError; both are named for the reader. A mail server that refuses for good
+# (bad address) still raises after the retries, and the worker logs it.
+@shared_task(
+    acks_late=True,
+    autoretry_for=(SMTPException, OSError, OperationalError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_card_link_task(card_id: int, host: str) -> None:
+    """E-mail the card's page link to its customer (in the current merchant's schema)."""
+    email_card_link(card_id=card_id, host=host)

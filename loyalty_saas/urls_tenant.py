@@ -22,6 +22,7 @@ urlpatterns = [
     path("admin/", backoffice_site.urls),
     path("staff/", include("terminal.urls")),
     path("join/<str:store_code>/", card_views.join, name="join"),
+    path("join/<str:store_code>/lost/", card_views.lost_card, name="lost-card"),
     path("c/<str:token>/", card_views.card_page, name="card-page"),
     path("c/<str:token>/qr.svg", card_views.card_qr, name="card-qr"),
     path("api/v1/loyalty/", include(card_public_api + wallet_public_api)),

@@ -54,6 +54,7 @@ WRITES = {
     "/api/v1/vendor/loyalty/pins": ["store_code", "name", "pin"],
     "/api/v1/vendor/loyalty/programs": ["store_code", "loyalty_type", "stamps_target"],
     "/api/v1/loyalty/enroll/main": ["name", "email", "phone", "marketing_consent", "locale"],
+    "/api/v1/loyalty/card-link/main": ["email"],
 }
 READS = [
     "/api/v1/vendor/loyalty/cards?search=%00&program=-1&store=%FF&limit=-5&offset=abc",

@@ -64,9 +64,13 @@ PUBLIC: dict[str, dict[str, str]] = {
         "staff/login/": "the staff terminal's sign-in page",
         "staff/logout/": "signing out needs no account (it sends a visitor to the sign-in page)",
         "join/<str:store_code>/": "customers join the programme from the poster in the shop",
+        "join/<str:store_code>/lost/": "customers who lost their card ask for its link, which "
+        "goes only to the card's own e-mail address",
         "c/<str:token>/": "the customer's card page; its unguessable token is the credential",
         "c/<str:token>/qr.svg": "the QR code of that card page, under the same token",
         "api/v1/loyalty/enroll/<str:store_code>": "public enrollment (throttled per client)",
+        "api/v1/loyalty/card-link/<str:store_code>": "a card's link, e-mailed only to the card's "
+        "own address; the answer is the same for any address (throttled with enrollment)",
         "api/v1/loyalty/passes/apple/<str:serial>.pkpass": "a customer's Apple pass; its random "
         "serial is the credential, as Apple Wallet fetches it without an account",
         "api/v1/loyalty/passes/google/<str:serial>": "the link to save a customer's pass in "

@@ -48,7 +48,7 @@ def test_enrollment_is_answered_once_per_client_and_key(loyalty: Loyalty) -> Non
         client_for(loyalty.merchant), "post", "/api/v1/loyalty/enroll/main", body
     )
 
-    # Without the key, the second call would have answered 200 "existing card".
+    # Without the key, the second call would have answered 202 "card_link_sent".
     assert first.status_code == 201
     with schema_context(loyalty.merchant.schema_name):
         assert Customer.objects.count() == 1

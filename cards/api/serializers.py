@@ -158,6 +158,18 @@ class CustomerDetailOutput(CustomerOutput):
     )
 
 
+class CardLinkInput(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class CardLinkSentOutput(serializers.Serializer):
+    """The neutral answer of public enrollment and of the card-link request: the same whether or
+    not the address has a card (SPEC §3, privacy)."""
+
+    code = serializers.ChoiceField(choices=["card_link_sent"])
+    detail = serializers.CharField(help_text="A human message, in the request's language.")
+
+
 class StaffInput(serializers.Serializer):
     """Who acts: required when the programme requires a staff PIN."""
 

@@ -6,6 +6,7 @@ from cards.api import views
 
 public_urlpatterns = [
     path("enroll/<str:store_code>", views.EnrollApi.as_view(), name="api-enroll"),
+    path("card-link/<str:store_code>", views.CardLinkApi.as_view(), name="api-card-link"),
 ]
 
 vendor_urlpatterns = [

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.renderers import JSONRenderer
@@ -18,6 +19,8 @@ from rest_framework.views import APIView
 from cards.api.filters import TransactionFilter
 from cards.api.serializers import (
     CardDetailOutput,
+    CardLinkInput,
+    CardLinkSentOutput,
     CardOutput,
     CustomerDetailOutput,
     CustomerEnrollInput,
@@ -47,6 +50,8 @@ from cards.services import (
     enroll_trusted,
     redeem_points,
     redeem_stamps,
+    request_card_link,
+    send_card_link_after_commit,
     update_customer,
 )
 from common.api import IDEMPOTENCY_PARAMETER, error_responses, idempotent, restricted_store
@@ -58,6 +63,16 @@ from programs.selectors import store_for_caller
 
 class EnrollThrottle(ClientIpRateThrottle):
     scope = "enroll"
+
+
+def card_link_sent() -> Response:
+    """202: if the address has a card, its link went there. Public endpoints answer only this
+    about existing cards."""
+    body = {
+        "code": "card_link_sent",
+        "detail": _("If this address has a card, we sent its link there."),
+    }
+    return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class EnrollApi(APIView):
@@ -72,13 +87,15 @@ class EnrollApi(APIView):
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: CardOutput,
-            200: CardOutput,
+            202: CardLinkSentOutput,
             **error_responses(400, 404, 409, 429),
         },
         summary="Enrol a customer at a store",
-        description="Creates the customer and a card for the store's programme (201), or returns "
-        "the card this e-mail already has for it (200). Errors: unknown store `not_found`, "
-        "store not enrolling `store_inactive`, no active programme `program_inactive`.",
+        description="Creates the customer and a card for the store's programme (201). When the "
+        "e-mail already has a card for it, answers 202 `card_link_sent` with no card data and "
+        "e-mails the card's link to that address: a public caller never sees an existing card. "
+        "Errors: unknown store `not_found`, store not enrolling `store_inactive`, no active "
+        "programme `program_inactive`.",
     )
     def post(self, request: Request, store_code: str) -> Response:
         data = EnrollInput(data=request.data)
@@ -94,10 +111,48 @@ class EnrollApi(APIView):
                 marketing_consent=fields["marketing_consent"],
                 locale=fields.get("locale") or translation.get_language() or "en",
             )
+            if not enrollment.created:
+                # Whoever typed this e-mail may not be its owner: the link goes to the address.
+                send_card_link_after_commit(
+                    card_id=enrollment.card.pk, host=request.tenant.domain_url
+                )
+                return card_link_sent()
             body = CardOutput(enrollment.card, context={"request": request}).data
-            return Response(body, status=status.HTTP_201_CREATED if enrollment.created else 200)
+            return Response(body, status=status.HTTP_201_CREATED)
 
         return idempotent(request, enroll)
+
+
+class CardLinkApi(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+    # One budget with enrollment (same scope): either can send a card's link.
+    throttle_classes = [EnrollThrottle]
+
+    @extend_schema(
+        operation_id="card_link",
+        tags=["Public"],
+        request=CardLinkInput,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: CardLinkSentOutput, **error_responses(400, 404, 429)},
+        summary="E-mail a customer their card's link",
+        description="Always 202 `card_link_sent`: when the e-mail has a card for the store's "
+        "programme, the card page's link is e-mailed to that address; the answer is the same "
+        "when it has none. Unknown store: `not_found`.",
+    )
+    def post(self, request: Request, store_code: str) -> Response:
+        data = CardLinkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def send() -> Response:
+            request_card_link(
+                store_code=store_code,
+                email=data.validated_data["email"],
+                host=request.tenant.domain_url,
+            )
+            return card_link_sent()
+
+        return idempotent(request, send)
 
 
 class CardListApi(generics.ListAPIView):

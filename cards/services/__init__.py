@@ -2,6 +2,7 @@
 
 - ``enrollment``: a customer and their card for a store's programme;
 - ``customers``: trusted enrollment by Wizamart and POS systems, and changes to a customer;
+- ``card_links``: a card's page link, e-mailed to its customer;
 - ``operations``: the stamps and points engine (and blocking a card);
 - ``maintenance``: points expiry (a beat task).
 
@@ -10,6 +11,11 @@ The names below are the package's interface; import them from here.
 
 from __future__ import annotations
 
+from cards.services.card_links import (
+    email_card_link,
+    request_card_link,
+    send_card_link_after_commit,
+)
 from cards.services.customers import enroll_trusted, update_customer
 from cards.services.enrollment import Enrollment, enroll_customer
 from cards.services.maintenance import expire_points
@@ -30,12 +36,15 @@ __all__ = [
     "add_points",
     "add_stamps",
     "adjust",
+    "email_card_link",
     "enroll_customer",
     "enroll_trusted",
     "expire_points",
     "points_for",
     "redeem_points",
     "redeem_stamps",
+    "request_card_link",
+    "send_card_link_after_commit",
     "set_card_active",
     "update_customer",
 ]

@@ -341,6 +341,21 @@ CELERY_BEAT_SCHEDULE = {
 # How long a retry with the same Idempotency-Key is answered from the first response.
 IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=30)
 
+# --- E-mail (customer messages: the card-page link). EMAIL_URL is django-environ's form, e.g.
+# smtp+tls://user:password@smtp.example.com:587. Unset, development writes each message as a file
+# under .data/mail/ instead of sending it (`make run` says so).
+# It holds the SMTP password, so it may come from EMAIL_URL_FILE too.
+if _email_url := env_secret("EMAIL_URL") or "":
+    _email = environ.Env.email_url_config(_email_url)
+    EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
+    globals().update(_email)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
+# The sender's address; messages carry the merchant's name as its display name.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"noreply@{PLATFORM_DOMAIN}")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
 # --- Wallets (SPEC §5, §8): a wallet is on once all of its required settings are given
 # (wallets/config.py); until then cards carry no link to it.
 APPLE_PASS_TYPE_ID = env.str("APPLE_PASS_TYPE_ID", default="")

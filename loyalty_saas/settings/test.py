@@ -18,6 +18,8 @@ TEST_CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 if not env.str("CACHE_URL", default=""):
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.locmem.LocMemCache"  # noqa: F405
     CACHES["default"]["LOCATION"] = ""  # noqa: F405
+# Messages land in django.core.mail.outbox.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / ".data" / "test-media"  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 # Static files straight from the source folders (no collectstatic in tests).

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django_tenants.utils import schema_context
 
 from cards.api.views import EnrollThrottle
@@ -53,16 +54,41 @@ def test_enrolling_creates_a_customer_and_a_card(loyalty: Loyalty) -> None:
     assert client_for(loyalty.merchant).get(f"/c/{stored.public_token}/").status_code == 200
 
 
-def test_enrolling_again_returns_the_existing_card(loyalty: Loyalty) -> None:
+def test_enrolling_a_known_email_reveals_nothing_and_mails_the_link_to_it(
+    loyalty: Loyalty, django_capture_on_commit_callbacks
+) -> None:
+    """The takeover: typing someone's e-mail under another name used to answer with their card."""
     first = _enroll(loyalty).json()
-    again = _enroll(loyalty, body={**JANE, "email": "  JANE@example.COM ", "name": "Janet"})
+    with schema_context(loyalty.merchant.schema_name):
+        token = LoyaltyCard.objects.get().public_token
+    mail.outbox.clear()
 
-    assert again.status_code == 200
-    assert again.json()["card_number"] == first["card_number"]
-    assert again.json()["customer"]["name"] == "Jane Doe"  # not overwritten by anyone who asks
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _enroll(loyalty, body={**JANE, "email": "  JANE@example.COM ", "name": "Mallory"})
+        assert mail.outbox == []  # nothing leaves before the enrollment commits
+
+    assert again.status_code == 202
+    assert again.json() == {
+        "code": "card_link_sent",
+        "detail": "If this address has a card, we sent its link there.",
+    }
+    for secret in (first["card_number"], token, "Jane"):
+        assert secret not in again.content.decode()
+    [message] = mail.outbox
+    assert message.to == ["jane@example.com"]
+    assert f"/c/{token}/" in message.body
     with schema_context(loyalty.merchant.schema_name):
         assert Customer.objects.count() == 1
         assert LoyaltyCard.objects.count() == 1
+        assert Customer.objects.get().name == "Jane Doe"  # not overwritten by anyone who asks
+
+
+def test_a_new_card_is_answered_without_an_email(
+    loyalty: Loyalty, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _enroll(loyalty).status_code == 201
+    assert mail.outbox == []
 
 
 def test_one_customer_can_hold_cards_of_several_programmes(loyalty: Loyalty) -> None:

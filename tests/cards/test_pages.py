@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core import mail
 from django_tenants.utils import schema_context
 
 from cards.models import LoyaltyCard
@@ -74,8 +75,24 @@ def test_a_points_card_shows_balance_and_next_reward(loyalty: Loyalty) -> None:
     assert "55 more points to “A tart”." in html
 
 
-def test_joining_again_leads_to_the_same_card(loyalty: Loyalty) -> None:
-    assert _join(loyalty)["Location"] == _join(loyalty)["Location"]
+def test_joining_again_shows_a_neutral_page_and_mails_the_same_card(
+    loyalty: Loyalty, django_capture_on_commit_callbacks
+) -> None:
+    location = _join(loyalty)["Location"]
+    with schema_context(loyalty.merchant.schema_name):
+        card = LoyaltyCard.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _join(loyalty, data={**FORM, "name": "Mallory", "email": "JANE@example.com"})
+
+    assert again.status_code == 200
+    html = again.content.decode()
+    assert "If this address has a card, we sent its link there." in html
+    for secret in (card.public_token, card.card_number, card.formatted_number, "Jane"):
+        assert secret not in html
+    [message] = mail.outbox
+    assert message.to == ["jane@example.com"]
+    assert location in message.body
 
 
 def test_join_form_errors_are_shown(loyalty: Loyalty) -> None:

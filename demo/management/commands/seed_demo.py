@@ -158,9 +158,23 @@ class Command(BaseCommand):
             ),
             f"  API key:         {result['api_key']}",
             f"  API docs:        {absolute_url(result['host'], '/api/docs/')}",
+            *_mail_line(),
             "",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def _mail_line() -> list[str]:
+    """Where customer e-mails (card links) go when no mail server is configured."""
+    if settings.EMAIL_BACKEND != "django.core.mail.backends.filebased.EmailBackend":
+        return []
+    folder = Path(settings.EMAIL_FILE_PATH)
+    shown = (
+        folder.relative_to(settings.BASE_DIR)
+        if folder.is_relative_to(settings.BASE_DIR)
+        else folder
+    )
+    return [f"  E-mails:         written to {shown}/ (EMAIL_URL unset)"]
 
 
 def _store_json(store: Store, program: LoyaltyProgram) -> dict[str, Any]:
