@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -101,6 +102,7 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_celery_beat",
+    "csp",
 ]
 # Auth, sessions and admin live in every merchant schema too: a merchant's users and sessions exist
 # only there, so a session cookie from one host means nothing on another.
@@ -147,6 +149,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "common.middleware.SecurityHeadersMiddleware",
 ]
 
 TEMPLATES = [
@@ -334,6 +338,27 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp 4): scripts and style sheets come from our own static files
+# only, never inline. Style attributes stay allowed (style-src-attr) because a programme's colour
+# reaches its card page, poster and terminal that way (and the admin uses a few); a <style>
+# element needs the request's nonce (the Swagger UI page, the store poster). Images may be https:
+# (a programme's logo URL, logos in object storage) and data: (Swagger UI's icons).
+# django-tenants' admin index and app list carry one fixed <style> element (the colours of the
+# "tenant app" captions); it is allowed by its hash. The browser tests visit the admin under this
+# policy, so an upgrade that changes that style fails them instead of quietly unstyling the admin.
+DJANGO_TENANTS_ADMIN_STYLE = "'sha256-xoIZjqORk+Zj8UH/m/JWU8HyeppwnSb3aTtst4F7uoI='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE, DJANGO_TENANTS_ADMIN_STYLE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "https:", "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
