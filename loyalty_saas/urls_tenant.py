@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -10,6 +11,7 @@ from cards import views as card_views
 from cards.api.urls import public_urlpatterns as card_public_api
 from cards.api.urls import vendor_urlpatterns as card_vendor_api
 from common.admin import backoffice_site
+from common.media import media_file
 from merchants.views import healthz
 from programs.api.urls import vendor_urlpatterns as program_vendor_api
 from staff.api.urls import vendor_urlpatterns as staff_vendor_api
@@ -47,3 +49,7 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+if settings.SERVE_MEDIA:
+    # Programme logos from MEDIA_ROOT, each merchant's own only; with object storage their URLs
+    # point at the bucket instead.
+    urlpatterns.append(path("media/<path:path>", media_file, name="media"))

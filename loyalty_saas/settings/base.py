@@ -234,6 +234,24 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploads (programme logos) go to S3-compatible object storage (django-storages) when a bucket is
+# named; its objects must be publicly readable, as logos show on public pages. The credentials
+# are boto3's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or an instance role), never read
+# here. Without a bucket, files stay under MEDIA_ROOT and Django serves them (common/media.py).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None,
+            "querystring_auth": False,  # plain public URLs: they go into pages and passes
+            "file_overwrite": False,
+        },
+    }
+SERVE_MEDIA = not AWS_STORAGE_BUCKET_NAME
 
 # --- API
 REST_FRAMEWORK = {
