@@ -28,4 +28,4 @@ RUN BUILD_ENV="SECRET_KEY=build-only-$(python -c 'import secrets; print(secrets.
 USER loyalty
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,os; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8000/healthz', headers={'Host': os.environ.get('PLATFORM_DOMAIN', 'localhost'), 'X-Forwarded-Proto': 'https'}))"
-CMD ["sh", "-c", "exec gunicorn loyalty_saas.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-4} --threads ${WEB_THREADS:-2} --access-logfile - --forwarded-allow-ips='*'"]
+CMD ["sh", "-c", "exec gunicorn loyalty_saas.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-4} --threads ${WEB_THREADS:-2} -c python:loyalty_saas.gunicorn_conf --forwarded-allow-ips='*'"]

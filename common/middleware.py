@@ -29,3 +29,25 @@ class RefuseNulCharactersMiddleware:
                 return JsonResponse({"detail": message, "code": "invalid"}, status=400)
             return render(request, "400.html", {"message": message}, status=400)
         return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Headers no view should forget: who may use the camera, and no caching of API answers.
+
+    Only the staff terminal (``/staff/``) scans QR codes, so only it may ask for the camera; every
+    other page gets ``camera=()``. API answers carry customers' names, e-mails and balances, so
+    no browser or proxy keeps a copy (``Cache-Control: no-store``), whatever the view set.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        camera = "(self)" if request.path.startswith("/staff/") else "()"
+        response.headers.setdefault(
+            "Permissions-Policy", f"camera={camera}, microphone=(), geolocation=()"
+        )
+        if request.path.startswith("/api/"):
+            response["Cache-Control"] = "no-store"
+        return response

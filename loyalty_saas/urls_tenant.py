@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cards import views as card_views
 from cards.api.urls import public_urlpatterns as card_public_api
 from cards.api.urls import vendor_urlpatterns as card_vendor_api
 from common.admin import backoffice_site
+from common.media import media_file
 from merchants.views import healthz
 from programs.api.urls import vendor_urlpatterns as program_vendor_api
 from staff.api.urls import vendor_urlpatterns as staff_vendor_api
@@ -37,9 +39,18 @@ urlpatterns = [
     ),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(
-            url_name="api-schema", authentication_classes=[], permission_classes=[]
+        # The split view serves its start-up script from ?script instead of inline, as the
+        # Content-Security-Policy wants (templates/api_docs.html).
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema",
+            template_name="api_docs.html",
+            authentication_classes=[],
+            permission_classes=[],
         ),
         name="api-docs",
     ),
 ]
+if settings.SERVE_MEDIA:
+    # Programme logos from MEDIA_ROOT, each merchant's own only; with object storage their URLs
+    # point at the bucket instead.
+    urlpatterns.append(path("media/<path:path>", media_file, name="media"))

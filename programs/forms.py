@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 from programs.models import LoyaltyProgram
 from programs.rules import PROGRAM_LIMITS, normalise_rewards
@@ -103,6 +107,37 @@ class RewardLinesField(forms.Field):
         return (initial or []) != rewards
 
 
+# A logo is shown at most a few hundred pixels wide; larger ones are scaled down to this.
+MAX_LOGO_SIDE = 1024
+# Decoded size refused before decoding: a small file may claim a huge canvas.
+MAX_LOGO_PIXELS = 25_000_000
+
+
+def reencoded_logo(upload: UploadedFile) -> ContentFile:
+    """The uploaded image decoded and written again as a PNG of at most MAX_LOGO_SIDE pixels.
+
+    Only pixels survive: whatever else the file held (a script disguised as an image, metadata,
+    a second format appended) is dropped, and the stored file is always an image/png.
+    """
+    invalid = ValidationError(
+        forms.ImageField.default_error_messages["invalid_image"], code="invalid_image"
+    )
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            if image.width * image.height > MAX_LOGO_PIXELS:
+                raise invalid
+            image.load()
+            has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            picture = image.convert("RGBA" if has_alpha else "RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise invalid from error
+    picture.thumbnail((MAX_LOGO_SIDE, MAX_LOGO_SIDE))
+    out = io.BytesIO()
+    picture.save(out, format="PNG", optimize=True)
+    return ContentFile(out.getvalue(), name="logo.png")
+
+
 class LoyaltyProgramForm(forms.ModelForm):
     points_rewards = RewardLinesField(
         label=_("points rewards"),
@@ -154,4 +189,6 @@ class LoyaltyProgramForm(forms.ModelForm):
                 _("This image is larger than 2 MB. Please upload a smaller logo."),
                 code="logo_too_large",
             )
+        if logo and isinstance(logo, UploadedFile):  # a new upload, not the stored file
+            return reencoded_logo(logo)
         return logo

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel
@@ -84,7 +85,10 @@ class LoyaltyType(models.TextChoices):
 
 
 def program_logo_path(instance: LoyaltyProgram, filename: str) -> str:
-    return f"logos/program-{instance.store_id}-{filename}"
+    """``<schema>/logos/program-<store>-<random>.png``: each merchant's files under its own
+    folder (the media view serves a host only its own), a new name for every upload so a changed
+    logo is never hidden by a cached copy. Logos are re-encoded as PNG (programs.forms)."""
+    return f"{connection.schema_name}/logos/program-{instance.store_id}-{secrets.token_hex(6)}.png"
 
 
 class LoyaltyProgram(TimeStampedModel):

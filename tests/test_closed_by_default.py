@@ -77,6 +77,7 @@ PUBLIC: dict[str, dict[str, str]] = {
         "Google Wallet, under the same random serial",
         "api/schema/": "the API's description is public so integrators can read it",
         "api/docs/": "the API's documentation page, built on that description",
+        "media/<path:path>": "programme logos, shown to anyone on the join and card pages",
     },
 }
 
@@ -255,6 +256,7 @@ def merchant_samples(loyalty: Loyalty) -> Samples:
         "app_label": "programs",
         "url": "no-such-page/",
         "serial": serial,
+        "path": f"{loyalty.merchant.schema_name}/logos/none.png",
     }
     return Samples(loyalty.merchant.schema_name, values, loyalty.stamps_store)
 

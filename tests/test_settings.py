@@ -93,3 +93,33 @@ def test_secrets_never_appear_in_check_output(variable: str) -> None:
         env["SECRET_KEY"] = secret + secrets.token_urlsafe(40)
     result = _manage("check", "--deploy", env=env)
     assert secret not in result.stdout + result.stderr
+
+
+def test_uploads_go_to_the_bucket_when_one_is_named() -> None:
+    # Logo URLs then point at the bucket (plain, unsigned: they go into public pages) and Django
+    # no longer serves /media/. Nothing is sent: building a URL needs no network.
+    script = (
+        "from django.core.files.storage import default_storage\n"
+        "from django.urls import NoReverseMatch, reverse\n"
+        "print(default_storage.url('alpha/logos/program-1-abc.png'))\n"
+        "try:\n"
+        "    reverse('media', args=['alpha/logos/x.png'], urlconf='loyalty_saas.urls_tenant')\n"
+        "    print('media served by Django')\n"
+        "except NoReverseMatch:\n"
+        "    print('no media route')\n"
+    )
+    env = {
+        **PRODUCTION_ENV,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "AWS_STORAGE_BUCKET_NAME": "logos",
+        "AWS_S3_ENDPOINT_URL": "https://s3.storage.example",
+        "AWS_S3_REGION_NAME": "fr-par",
+        "AWS_ACCESS_KEY_ID": "test-access-key",
+        "AWS_SECRET_ACCESS_KEY": "test-secret-key",
+    }
+    result = _manage("shell", "-c", script, env=env)
+
+    assert result.returncode == 0, result.stderr
+    url, route = result.stdout.strip().splitlines()[-2:]
+    assert url == "https://s3.storage.example/logos/alpha/logos/program-1-abc.png"
+    assert route == "no media route"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -104,6 +105,7 @@ SHARED_APPS = [
     "django_celery_beat",
     # Failed sign-ins of platform staff (public schema).
     "axes",
+    "csp",
 ]
 # Auth, sessions and admin live in every merchant schema too: a merchant's users and sessions exist
 # only there, so a session cookie from one host means nothing on another.
@@ -152,6 +154,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "common.middleware.SecurityHeadersMiddleware",
     # Last: turns a locked-out sign-in into the lockout page (AXES_LOCKOUT_CALLABLE).
     "axes.middleware.AxesMiddleware",
 ]
@@ -246,6 +250,24 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploads (programme logos) go to S3-compatible object storage (django-storages) when a bucket is
+# named; its objects must be publicly readable, as logos show on public pages. The credentials
+# are boto3's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or an instance role), never read
+# here. Without a bucket, files stay under MEDIA_ROOT and Django serves them (common/media.py).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None,
+            "querystring_auth": False,  # plain public URLs: they go into pages and passes
+            "file_overwrite": False,
+        },
+    }
+SERVE_MEDIA = not AWS_STORAGE_BUCKET_NAME
 
 # --- API
 REST_FRAMEWORK = {
@@ -380,12 +402,48 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp 4): scripts and style sheets come from our own static files
+# only, never inline. Style attributes stay allowed (style-src-attr) because a programme's colour
+# reaches its card page, poster and terminal that way (and the admin uses a few); a <style>
+# element needs the request's nonce (the Swagger UI page, the store poster). Images may be https:
+# (a programme's logo URL, logos in object storage) and data: (Swagger UI's icons).
+# django-tenants' admin index and app list carry one fixed <style> element (the colours of the
+# "tenant app" captions); it is allowed by its hash. The browser tests visit the admin under this
+# policy, so an upgrade that changes that style fails them instead of quietly unstyling the admin.
+DJANGO_TENANTS_ADMIN_STYLE = "'sha256-xoIZjqORk+Zj8UH/m/JWU8HyeppwnSb3aTtst4F7uoI='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE, DJANGO_TENANTS_ADMIN_STYLE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "https:", "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Card-page tokens, pass serials, query values and e-mails never reach the log (runserver's
+    # request lines, "Not Found: /c/…" warnings, anything else): common/log_redaction.py.
+    "filters": {"redact": {"()": "common.log_redaction.RedactFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        # Django's own defaults give these loggers handlers of their own, without the filter:
+        # replaced, so their records go through the redacting console handler only.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

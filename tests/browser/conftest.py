@@ -10,6 +10,10 @@ Fixtures:
 - ``browser_factory``: ``launch(camera_text=None, extra_args=())`` returns a headless Browser.
   With ``camera_text`` the browser's camera is a fake one filming a QR code of that text
   (permission granted, see ``fake_camera``). Every browser launched is closed after the test.
+- ``csp_violations``: every Content-Security-Policy violation reported in a browser the test
+  launched (Chromium's console message, and the page's ``securitypolicyviolation`` event). The
+  test fails when it is not empty at its end, so every page the browser tests visit is proven
+  to work under the policy; a test that provokes one on purpose clears the list.
 - ``artifacts``: ``shot(page, name)`` saves a full-page screenshot to
   ``test-artifacts/screenshots/<test name>-<name>.png`` and returns its path.
 
@@ -28,9 +32,17 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from .fake_camera import write_y4m
 
@@ -42,6 +54,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 APT_TIMEOUT = 1800  # seconds, for update and install each
+# Chromium logs a refused script, style, image... to the console; the event is reported too, in
+# case a violation ever comes without a console line.
+CSP_EVENT_PREFIX = "csp-violation:"
+REPORT_CSP_EVENTS = f"""
+document.addEventListener("securitypolicyviolation", (event) => {{
+  console.error("{CSP_EVENT_PREFIX} " + event.violatedDirective + " " + event.blockedURI);
+}});
+"""
 
 
 def _install_chromium() -> None:
@@ -94,8 +114,26 @@ def _camera_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], P
 
 
 @pytest.fixture
+def csp_violations() -> list[str]:
+    return []
+
+
+def _watch_csp(context: BrowserContext, violations: list[str]) -> None:
+    def on_console(message: ConsoleMessage) -> None:
+        text = message.text
+        if "Content Security Policy" in text or text.startswith(CSP_EVENT_PREFIX):
+            violations.append(f"{message.page.url if message.page else '?'}: {text}")
+
+    context.add_init_script(REPORT_CSP_EVENTS)
+    context.on("console", on_console)
+
+
+@pytest.fixture
 def browser_factory(
-    chromium_path: str, playwright_instance: Playwright, _camera_files: Callable[[str], Path]
+    chromium_path: str,
+    playwright_instance: Playwright,
+    _camera_files: Callable[[str], Path],
+    csp_violations: list[str],
 ) -> Iterator[Callable[..., Browser]]:
     browsers: list[Browser] = []
 
@@ -109,11 +147,27 @@ def browser_factory(
             ]
         browser = playwright_instance.chromium.launch(executable_path=chromium_path, args=args)
         browsers.append(browser)
+        new_context = browser.new_context
+
+        def watched_context(**options: Any) -> BrowserContext:
+            context = new_context(**options)
+            _watch_csp(context, csp_violations)
+            return context
+
+        def watched_page(**options: Any) -> Page:
+            # A page of its own context: watch that context before the page loads anything.
+            context = watched_context(**options)
+            page = context.new_page()
+            return page
+
+        browser.new_context = watched_context  # type: ignore[method-assign]
+        browser.new_page = watched_page  # type: ignore[method-assign]
         return browser
 
     yield launch
     for browser in browsers:
         browser.close()  # closes its contexts and pages too
+    assert csp_violations == [], "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture

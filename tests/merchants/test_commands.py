@@ -65,6 +65,18 @@ def test_seed_demo_takes_another_slug() -> None:
     assert _seed("--slug", "shop")["host"] == "shop.localhost"
 
 
+def test_seeding_another_slug_keeps_the_platform_admin_password_printed_before() -> None:
+    demo = _seed()
+    shop = _seed("--slug", "shop")
+
+    assert shop["platform_admin_password"] == demo["platform_admin_password"]
+    response = client_for(None).post(
+        "/admin/login/?next=/admin/",
+        {"username": demo["platform_admin_user"], "password": demo["platform_admin_password"]},
+    )
+    assert response.status_code == 302
+
+
 def test_create_merchant_command() -> None:
     out = io.StringIO()
     call_command(

@@ -57,6 +57,9 @@ DEMO_PROGRAMS = {
     },
 }
 PLATFORM_ADMIN_USER = "platform-admin"
+# The platform admin is one user for every slug: its password is kept apart from the per-slug
+# files, so seeding another slug never changes the password printed for the first one.
+PLATFORM_SECRETS_FILE = "seed-platform.json"
 
 
 class Command(BaseCommand):
@@ -74,7 +77,7 @@ class Command(BaseCommand):
         saved = _read(secrets_file)
         owner = f"owner@{slug}.example"
         owner_password = saved.get("admin_password") or _new_password()
-        platform_password = saved.get("platform_admin_password") or _new_password()
+        platform_password = _platform_password(Path(settings.DATA_DIR), saved)
 
         merchant = Merchant.objects.filter(schema_name=slug).first()
         if merchant is None:
@@ -91,6 +94,10 @@ class Command(BaseCommand):
             username=PLATFORM_ADMIN_USER,
             email=f"{PLATFORM_ADMIN_USER}@{settings.PLATFORM_DOMAIN}",
             password=platform_password,
+        )
+        _write(
+            Path(settings.DATA_DIR) / PLATFORM_SECRETS_FILE,
+            {"platform_admin_password": platform_password},
         )
         with schema_context(merchant.schema_name):
             _ensure_user(
@@ -206,6 +213,29 @@ def _ensure_pin(store: Store, pin: str | None) -> dict[str, Any]:
 
 def _new_pin() -> str:
     return f"{secrets.randbelow(10_000):04d}"
+
+
+def _platform_password(data_dir: Path, saved: dict[str, Any]) -> str:
+    """The platform admin's password: the shared one, else one a per-slug file printed before.
+
+    Checkouts seeded before the shared file existed kept it in ``seed-<slug>.json``; the one that
+    still signs the user in is kept, so no password printed earlier stops working.
+    """
+    shared = _read(data_dir / PLATFORM_SECRETS_FILE).get("platform_admin_password")
+    if shared:
+        return shared
+    candidates = [saved.get("platform_admin_password")] + [
+        _read(path).get("platform_admin_password") for path in sorted(data_dir.glob("seed-*.json"))
+    ]
+    candidates = [password for password in candidates if password]
+    with schema_context("public"):
+        user = get_user_model().objects.filter(username=PLATFORM_ADMIN_USER).first()
+    if user is None:
+        return candidates[0] if candidates else _new_password()
+    for password in candidates:
+        if user.check_password(password):
+            return password
+    return _new_password()
 
 
 def _ensure_user(*, schema: str, username: str, email: str, password: str) -> None:
