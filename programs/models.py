@@ -16,6 +16,7 @@ from programs.rules import (
     COOLDOWN_MINUTES,
     DEFAULT_CARD_COLOR,
     MAX_DAILY_STAMPS,
+    POINTS_EXPIRATION_DAYS,
     STAMPS_TARGET,
     card_color_validator,
     normalise_rewards,
@@ -170,6 +171,18 @@ class LoyaltyProgram(TimeStampedModel):
                 condition=models.Q(points_per_euro__isnull=True) | models.Q(points_per_euro__gt=0),
                 name="program_points_per_euro_positive",
                 violation_error_message=_("A euro must earn more than 0 points."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(points_expiration_days__isnull=True)
+                | models.Q(
+                    points_expiration_days__gte=POINTS_EXPIRATION_DAYS.min,
+                    points_expiration_days__lte=POINTS_EXPIRATION_DAYS.max,
+                ),
+                name="program_points_expiration_range",
+                violation_error_message=range_message(
+                    _("Points can expire after %(min)s to %(max)s days without activity."),
+                    POINTS_EXPIRATION_DAYS,
+                ),
             ),
             # Stamp programmes need a target, points programmes a rate; hybrid needs both.
             models.CheckConstraint(

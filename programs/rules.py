@@ -64,7 +64,9 @@ COOLDOWN_MINUTES = Limit(0, 24 * 60)
 # More than 0 points a euro (the database's constraint): at the rate's two decimal places, that
 # is 0.01 or more.
 POINTS_PER_EURO = Limit(Decimal("0.01"))
-POINTS_EXPIRATION_DAYS = Limit(1)
+# Ten years at most: the nightly expiry computes "now minus this many days", and a date before
+# year 1 failed the whole night's run (2,147,483,647 days used to be accepted).
+POINTS_EXPIRATION_DAYS = Limit(1, 3650)
 
 PROGRAM_LIMITS: dict[str, Limit] = {
     "stamps_target": STAMPS_TARGET,
