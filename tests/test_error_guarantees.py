@@ -3,10 +3,14 @@ with the API's error format (SPEC §4)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.conf import settings
+from django.test import Client
 
 from tests.cards.helpers import new_card, stamp
-from tests.conftest import Loyalty
+from tests.conftest import Loyalty, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +71,51 @@ def test_a_huge_limit_or_offset_is_capped(loyalty: Loyalty, path: str, query: st
     body = response.json()
     assert body["count"] == 1
     assert len(body["results"]) == (0 if "offset=9" in query else 1)
+
+
+# Under /api/, errors raised outside the API's views are its JSON too.
+
+API_ERRORS = [
+    ("get", "/api/v1/nope", 404, "not_found"),
+    ("get", "/api/", 404, "not_found"),
+    ("get", "/api/v1/vendor/loyalty/programs/abc", 404, "not_found"),
+    ("get", "/api/v1/vendor/loyalty/pins/1.5", 404, "not_found"),
+    ("delete", "/api/v1/vendor/loyalty/stamp", 405, "method_not_allowed"),
+    ("put", "/api/v1/loyalty/enroll/main", 405, "method_not_allowed"),
+    ("post", "/api/docs/", 405, "method_not_allowed"),
+    ("post", "/api/schema/", 405, "method_not_allowed"),
+]
+
+
+def _assert_api_error(response, status: int, code: str) -> None:
+    assert response.status_code == status, (response.status_code, response.content[:200])
+    assert response["Content-Type"] == "application/json", response["Content-Type"]
+    body = response.json()
+    assert body["code"] == code and body["detail"], body
+
+
+@pytest.mark.parametrize(("method", "path", "status", "code"), API_ERRORS)
+def test_api_errors_outside_the_views_are_json(
+    loyalty: Loyalty, method: str, path: str, status: int, code: str
+) -> None:
+    _assert_api_error(getattr(loyalty.api(), method)(path), status, code)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/loyalty/enroll/main"])
+def test_api_paths_on_the_platform_host_and_unknown_hosts_are_json(path: str) -> None:
+    _assert_api_error(client_for(None).get(path), 404, "not_found")
+    _assert_api_error(Client(HTTP_HOST="nobody.localhost").get(path), 404, "not_found")
+
+
+def test_pages_keep_their_html_not_found(loyalty: Loyalty) -> None:
+    for client in (client_for(loyalty.merchant), client_for(None), Client(HTTP_HOST="x.localhost")):
+        response = client.get("/nope/")
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/loyalty/enroll/main", "/api/v1/vendor/loyalty/stamp"])
+def test_a_body_over_the_size_limit_is_413_json(loyalty: Loyalty, path: str) -> None:
+    body = json.dumps({"name": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    response = loyalty.api().post(path, body, content_type="application/json")
+    _assert_api_error(response, 413, "too_large")
