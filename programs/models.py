@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel
+from common.validators import refuse_control_characters
 from programs.rules import (
     CARD_COLOR_MESSAGE,
     CARD_COLOR_PATTERN,
@@ -45,7 +46,7 @@ def validate_timezone(value: str) -> None:
 
 
 class Store(TimeStampedModel):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[refuse_control_characters])
     code = models.CharField(
         _("code"),
         max_length=40,
@@ -101,7 +102,9 @@ class LoyaltyProgram(TimeStampedModel):
     stamps_target = models.PositiveSmallIntegerField(
         _("stamps for a reward"), null=True, blank=True, default=10
     )
-    stamps_reward_description = models.CharField(_("stamp reward"), max_length=200, blank=True)
+    stamps_reward_description = models.CharField(
+        _("stamp reward"), max_length=200, blank=True, validators=[refuse_control_characters]
+    )
     # Points
     points_per_euro = models.DecimalField(
         _("points per euro"), max_digits=7, decimal_places=2, null=True, blank=True
@@ -123,7 +126,9 @@ class LoyaltyProgram(TimeStampedModel):
     max_daily_stamps = models.PositiveSmallIntegerField(_("stamps per card per day"), default=5)
     require_staff_pin = models.BooleanField(_("staff PIN required"), default=True)
     # Branding
-    card_name = models.CharField(_("card name"), max_length=100)
+    card_name = models.CharField(
+        _("card name"), max_length=100, validators=[refuse_control_characters]
+    )
     card_color = models.CharField(
         _("card colour"),
         max_length=7,

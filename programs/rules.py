@@ -24,6 +24,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.validators import has_control_characters
+
 # Colours
 
 DEFAULT_CARD_COLOR = "#0B5CAD"
@@ -153,6 +155,13 @@ def normalise_rewards(
             continue
         if cost < 1:
             refuse(position, _("%(reward)s: a reward must cost at least 1 point."), "invalid_cost")
+            continue
+        if has_control_characters(name):
+            refuse(
+                position,
+                _("%(reward)s: a reward name cannot hold control characters."),
+                "invalid_name",
+            )
             continue
         if len(name) > REWARD_NAME_MAX_LENGTH:
             refuse(

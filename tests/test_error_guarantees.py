@@ -7,10 +7,18 @@ import json
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.test import Client
+from django_tenants.utils import schema_context
 
+from cards.models import Customer
+from merchants.models import Merchant
+from programs.models import LoyaltyProgram, Store
+from programs.rules import normalise_rewards
+from staff.models import ApiKey, StaffPin
 from tests.cards.helpers import new_card, stamp
 from tests.conftest import Loyalty, client_for
+from tests.test_bad_input import _counts
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +127,122 @@ def test_a_body_over_the_size_limit_is_413_json(loyalty: Loyalty, path: str) -> 
     body = json.dumps({"name": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
     response = loyalty.api().post(path, body, content_type="application/json")
     _assert_api_error(response, 413, "too_large")
+
+
+# Control characters (Unicode category Cc) in names are refused wherever a name is written;
+# inside the name, since leading and trailing whitespace (tab, line break) is trimmed.
+
+CONTROL = ["\u008c", "\x1b", "\x07", "\t", "\n", "\x7f"]
+
+
+@pytest.mark.parametrize("char", CONTROL)
+def test_a_name_with_a_control_character_is_refused_by_the_api(loyalty: Loyalty, char: str) -> None:
+    api = loyalty.api()
+    before = _counts(loyalty)
+    program = f"/api/v1/vendor/loyalty/programs/{loyalty.points_program.pk}"
+    refused = [
+        (
+            api.patch(program, {"card_name": f"Ca{char}fé"}, content_type="application/json"),
+            "card_name",
+        ),
+        (
+            api.patch(
+                program,
+                {"points_rewards": [{"name": f"Cof{char}fee", "points_cost": 5}]},
+                content_type="application/json",
+            ),
+            "points_rewards",
+        ),
+        (
+            api.post(
+                "/api/v1/loyalty/enroll/main",
+                {"name": f"Ja{char}ne", "email": "jane@example.com", "marketing_consent": False},
+                content_type="application/json",
+            ),
+            "name",
+        ),
+        (
+            api.post(
+                "/api/v1/vendor/loyalty/pins",
+                {"store_code": "main", "name": f"A{char}nn", "pin": "8642"},
+                content_type="application/json",
+            ),
+            "name",
+        ),
+        (
+            api.patch(
+                f"/api/v1/vendor/loyalty/pins/{loyalty.stamps_pin_id}",
+                {"name": f"A{char}nn"},
+                content_type="application/json",
+            ),
+            "name",
+        ),
+    ]
+    for response, field in refused:
+        assert response.status_code == 400, (field, response.status_code, response.content)
+        assert response.json()["code"] == "invalid"
+        assert field in response.json()["errors"], response.json()
+    assert _counts(loyalty) == before
+    with schema_context(loyalty.merchant.schema_name):
+        program_row = LoyaltyProgram.objects.get(pk=loyalty.points_program.pk)
+    assert char not in program_row.card_name
+    assert all(char not in reward["name"] for reward in program_row.points_rewards)
+
+
+def test_names_in_any_script_and_with_emoji_are_still_accepted(loyalty: Loyalty) -> None:
+    response = loyalty.api().patch(
+        f"/api/v1/vendor/loyalty/programs/{loyalty.points_program.pk}",
+        {
+            "card_name": "Café Ünïcödé 東京 🙂",
+            "points_rewards": [{"name": "Kaffi ☕", "points_cost": 5}],
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_a_name_with_a_control_character_is_refused_by_the_pages(loyalty: Loyalty) -> None:
+    before = _counts(loyalty)
+    response = client_for(loyalty.merchant).post(
+        "/join/main/", {"name": "Jane\u008c", "email": "jane@example.com", "locale": "en"}
+    )
+    assert response.status_code == 400
+    assert "Control characters are not allowed." in response.content.decode()
+    response = client_for(None).post(
+        "/signup/",
+        {
+            "name": "Bakery\x1b",
+            "slug": "bakery",
+            "email": "owner@bakery.example",
+            "password": "a sturdy test passphrase 42",
+        },
+    )
+    assert "Control characters are not allowed." in response.content.decode()
+    assert not Merchant.objects.filter(name__startswith="Bakery").exists()
+    assert _counts(loyalty) == before
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (Store, "name"),
+        (LoyaltyProgram, "card_name"),
+        (LoyaltyProgram, "stamps_reward_description"),
+        (Customer, "name"),
+        (StaffPin, "name"),
+        (ApiKey, "name"),
+        (Merchant, "name"),
+    ],
+)
+def test_the_models_refuse_control_characters_in_names(model: type, field: str) -> None:
+    # What the back office's forms validate with.
+    with pytest.raises(ValidationError) as refused:
+        model._meta.get_field(field).clean("Name\u0085", None)
+    assert refused.value.messages == ["Control characters are not allowed."]
+
+
+def test_the_reward_list_rule_refuses_control_characters_for_every_interface() -> None:
+    # The back office's reward lines go through this rule without the API's serializer.
+    with pytest.raises(ValidationError) as refused:
+        normalise_rewards([{"name": "Cof\u008cfee", "points_cost": 5}])
+    assert refused.value.messages == ["Reward 1: a reward name cannot hold control characters."]
