@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from cards.numbers import format_card_number, new_card_number
 from common.emails import normalise_email
 from common.models import TimeStampedModel
+from common.validators import refuse_control_characters
 
 
 class Customer(TimeStampedModel):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[refuse_control_characters])
     email = models.EmailField(_("e-mail"))
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     locale = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -34,7 +35,12 @@ _DRF_CODES = {
 }
 
 
+# Formats an error may come back in: JSON, or CSV for an export asked for as CSV.
+_ERROR_FORMATS = {"json", "csv"}
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    _render_errors_as_json(context.get("request"))
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -60,6 +66,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body["retry_after"] = int(exc.wait)
     response.data = body
     return response
+
+
+def _render_errors_as_json(request: Request | None) -> None:
+    """An error from a view that renders HTML or YAML (the API docs, the schema) is the API's
+    JSON too: what the client negotiated was the success's format, not the error's."""
+    renderer = getattr(request, "accepted_renderer", None)
+    if request is None or (renderer is not None and renderer.format in _ERROR_FORMATS):
+        return
+    request.accepted_renderer = JSONRenderer()
+    request.accepted_media_type = JSONRenderer.media_type
 
 
 class OutputSerializer(serializers.Serializer):

@@ -54,3 +54,9 @@ if settings.SERVE_MEDIA:
     # Programme logos from MEDIA_ROOT, each merchant's own only; with object storage their URLs
     # point at the bucket instead.
     urlpatterns.append(path("media/<path:path>", media_file, name="media"))
+
+# Under /api/ every error is the API's JSON, on this host as on the other (common/error_views.py).
+handler400 = "common.error_views.bad_request"
+handler403 = "common.error_views.permission_denied"
+handler404 = "common.error_views.page_not_found"
+handler500 = "common.error_views.server_error"

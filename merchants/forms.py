@@ -5,10 +5,13 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from common.emails import normalise_email
+from common.validators import refuse_control_characters
 
 
 class SignupForm(forms.Form):
-    name = forms.CharField(label=_("Business name"), max_length=200)
+    name = forms.CharField(
+        label=_("Business name"), max_length=200, validators=[refuse_control_characters]
+    )
     slug = forms.CharField(
         label=_("Address"),
         max_length=32,

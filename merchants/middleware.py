@@ -1,8 +1,9 @@
 """Host routing: the platform on PLATFORM_DOMAIN, each merchant on its own host names.
 
 Everything after this middleware runs in the schema of the merchant the host belongs to. An
-unknown, invalid or deactivated host gets a plain 404 page: no schema is selected and no merchant
-data can be reached.
+unknown, invalid or deactivated host gets a plain 404 page (the API's JSON under ``/api/``): no
+schema is selected and no merchant data can be reached. While the database is unreachable, the
+host lookup fails and Django answers through ``handler500`` (``common.error_views``): a 503.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django_tenants.utils import remove_www
 
+from common.error_views import api_error, is_api
 from merchants.selectors import tenant_for_host
 
 
@@ -54,4 +57,6 @@ class TenantHostMiddleware:
         # Rendered without a request context: nothing here may depend on a tenant or a session.
         # LocaleMiddleware has not run yet, so pick the language from the request here.
         with translation.override(translation.get_language_from_request(request)):
+            if is_api(request):
+                return api_error(_("Not found."), "not_found", 404)
             return HttpResponseNotFound(render_to_string("unknown_host.html"))

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
+from common.validators import refuse_control_characters
+
 # Lower-case letters, digits and single hyphens, 3 to 32 characters, starting with a letter: valid
 # as a DNS label and as a PostgreSQL schema name, and short enough for both with room to spare.
 SLUG_PATTERN = r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){2,31}$"
@@ -24,7 +26,9 @@ slug_validator = RegexValidator(
 class Merchant(TenantMixin):
     """A business on the platform. Its slug is its PostgreSQL schema and its sub-domain."""
 
-    name = models.CharField(_("business name"), max_length=200)
+    name = models.CharField(
+        _("business name"), max_length=200, validators=[refuse_control_characters]
+    )
     contact_email = models.EmailField(_("contact e-mail"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -11,12 +11,14 @@ from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel
+from common.validators import refuse_control_characters
 from programs.rules import (
     CARD_COLOR_MESSAGE,
     CARD_COLOR_PATTERN,
     COOLDOWN_MINUTES,
     DEFAULT_CARD_COLOR,
     MAX_DAILY_STAMPS,
+    POINTS_EXPIRATION_DAYS,
     STAMPS_TARGET,
     card_color_validator,
     normalise_rewards,
@@ -45,7 +47,7 @@ def validate_timezone(value: str) -> None:
 
 
 class Store(TimeStampedModel):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[refuse_control_characters])
     code = models.CharField(
         _("code"),
         max_length=40,
@@ -104,7 +106,9 @@ class LoyaltyProgram(TimeStampedModel):
     stamps_target = models.PositiveSmallIntegerField(
         _("stamps for a reward"), null=True, blank=True, default=10
     )
-    stamps_reward_description = models.CharField(_("stamp reward"), max_length=200, blank=True)
+    stamps_reward_description = models.CharField(
+        _("stamp reward"), max_length=200, blank=True, validators=[refuse_control_characters]
+    )
     # Points
     points_per_euro = models.DecimalField(
         _("points per euro"), max_digits=7, decimal_places=2, null=True, blank=True
@@ -126,7 +130,9 @@ class LoyaltyProgram(TimeStampedModel):
     max_daily_stamps = models.PositiveSmallIntegerField(_("stamps per card per day"), default=5)
     require_staff_pin = models.BooleanField(_("staff PIN required"), default=True)
     # Branding
-    card_name = models.CharField(_("card name"), max_length=100)
+    card_name = models.CharField(
+        _("card name"), max_length=100, validators=[refuse_control_characters]
+    )
     card_color = models.CharField(
         _("card colour"),
         max_length=7,
@@ -174,6 +180,18 @@ class LoyaltyProgram(TimeStampedModel):
                 condition=models.Q(points_per_euro__isnull=True) | models.Q(points_per_euro__gt=0),
                 name="program_points_per_euro_positive",
                 violation_error_message=_("A euro must earn more than 0 points."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(points_expiration_days__isnull=True)
+                | models.Q(
+                    points_expiration_days__gte=POINTS_EXPIRATION_DAYS.min,
+                    points_expiration_days__lte=POINTS_EXPIRATION_DAYS.max,
+                ),
+                name="program_points_expiration_range",
+                violation_error_message=range_message(
+                    _("Points can expire after %(min)s to %(max)s days without activity."),
+                    POINTS_EXPIRATION_DAYS,
+                ),
             ),
             # Stamp programmes need a target, points programmes a rate; hybrid needs both.
             models.CheckConstraint(

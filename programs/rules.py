@@ -24,6 +24,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.validators import has_control_characters
+
 # Colours
 
 DEFAULT_CARD_COLOR = "#0B5CAD"
@@ -64,7 +66,9 @@ COOLDOWN_MINUTES = Limit(0, 24 * 60)
 # More than 0 points a euro (the database's constraint): at the rate's two decimal places, that
 # is 0.01 or more.
 POINTS_PER_EURO = Limit(Decimal("0.01"))
-POINTS_EXPIRATION_DAYS = Limit(1)
+# Ten years at most: the nightly expiry computes "now minus this many days", and a date before
+# year 1 failed the whole night's run (2,147,483,647 days used to be accepted).
+POINTS_EXPIRATION_DAYS = Limit(1, 3650)
 
 PROGRAM_LIMITS: dict[str, Limit] = {
     "stamps_target": STAMPS_TARGET,
@@ -151,6 +155,13 @@ def normalise_rewards(
             continue
         if cost < 1:
             refuse(position, _("%(reward)s: a reward must cost at least 1 point."), "invalid_cost")
+            continue
+        if has_control_characters(name):
+            refuse(
+                position,
+                _("%(reward)s: a reward name cannot hold control characters."),
+                "invalid_name",
+            )
             continue
         if len(name) > REWARD_NAME_MAX_LENGTH:
             refuse(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel
+from common.validators import refuse_control_characters
 
 
 class ApiScope(models.TextChoices):
@@ -30,7 +31,7 @@ class ApiKey(TimeStampedModel):
     there is nothing to brute-force that a slow hash would protect.
     """
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[refuse_control_characters])
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
     store = models.ForeignKey(
@@ -83,7 +84,9 @@ class StaffPin(TimeStampedModel):
         related_name="staff_pins",
         verbose_name=_("store"),
     )
-    name = models.CharField(_("staff member"), max_length=100)
+    name = models.CharField(
+        _("staff member"), max_length=100, validators=[refuse_control_characters]
+    )
     pin_hash = models.CharField(max_length=200, editable=False)
     failed_attempts = models.PositiveSmallIntegerField(
         _("failed attempts"), default=0, editable=False

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from cards.links import card_page_url, wallet_links
 from cards.models import LoyaltyCard, TransactionSource, TransactionType
 from common.api import OutputSerializer
+from common.validators import refuse_control_characters
 from programs.models import LoyaltyType
 from staff.pins import validate_pin_format
 
@@ -102,7 +103,7 @@ class CardDetailOutput(CardOutput):
 
 
 class EnrollInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, validators=[refuse_control_characters])
     email = serializers.EmailField()
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     marketing_consent = serializers.BooleanField()

@@ -379,7 +379,12 @@ class TransactionListApi(generics.ListAPIView):
     def get(self, request: Request, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         if request.accepted_renderer.format != "csv":
             return super().get(request, *args, **kwargs)
-        rows = self.filter_queryset(self.get_queryset()).select_related("card")
+        # The filters are validated here (a bad one is a 400 before anything is sent) ...
+        queryset = self.filter_queryset(self.get_queryset()).select_related("card")
+        rows = queryset.iterator(chunk_size=2000)
+        # ... and the query runs before the 200 goes out: once streaming, a failure could only cut
+        # the file short, and a cut CSV file looks like a complete one.
+        first = next(rows, None)
         lines = csv_lines(
             chain(
                 [CSV_COLUMNS],
@@ -402,7 +407,7 @@ class TransactionListApi(generics.ListAPIView):
                         txn.ip_address,
                         txn.notes,
                     ]
-                    for txn in rows.iterator(chunk_size=2000)
+                    for txn in chain([] if first is None else [first], rows)
                 ),
             )
         )

@@ -277,8 +277,14 @@ REST_FRAMEWORK = {
     # endpoint opts out visibly (``authentication_classes = []``, ``permission_classes = []``).
     "DEFAULT_AUTHENTICATION_CLASSES": ["staff.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["staff.api.authentication.HasApiKeyScope"],
+    # Bounded: no body, however nested, ends in a 500 (common/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {
         # Per client IP (common/throttling.py). Enrollment: the API and the join form together.

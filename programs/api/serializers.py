@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from common.validators import refuse_control_characters
 from programs.models import LoyaltyProgram, LoyaltyType
 from programs.rules import (
     COOLDOWN_MINUTES,
@@ -29,6 +30,7 @@ class RewardSerializer(serializers.Serializer):
     )
     name = serializers.CharField(
         allow_blank=True,
+        validators=[refuse_control_characters],
         help_text=f"Up to {REWARD_NAME_MAX_LENGTH} characters. Unique in the list, whatever the "
         "case.",
     )
@@ -82,7 +84,7 @@ class ProgramUpdateInput(serializers.Serializer):
         validators=STAMPS_TARGET.validators(), required=False, allow_null=True
     )
     stamps_reward_description = serializers.CharField(
-        max_length=200, required=False, allow_blank=True
+        max_length=200, required=False, allow_blank=True, validators=[refuse_control_characters]
     )
     points_per_euro = serializers.DecimalField(
         max_digits=7,
@@ -102,7 +104,9 @@ class ProgramUpdateInput(serializers.Serializer):
         validators=MAX_DAILY_STAMPS.validators(), required=False
     )
     require_staff_pin = serializers.BooleanField(required=False)
-    card_name = serializers.CharField(max_length=100, required=False)
+    card_name = serializers.CharField(
+        max_length=100, required=False, validators=[refuse_control_characters]
+    )
     card_color = serializers.CharField(validators=[card_color_validator], required=False)
     logo_url = serializers.URLField(required=False, allow_blank=True)
     google_issuer_id = serializers.CharField(max_length=64, required=False, allow_blank=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
+from common.validators import refuse_control_characters
 from staff.models import StaffPin
 
 
@@ -30,12 +31,14 @@ class StaffPinOutput(serializers.ModelSerializer):
 
 class StaffPinCreateInput(serializers.Serializer):
     store_code = serializers.CharField(max_length=40)
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=100, validators=[refuse_control_characters])
     pin = serializers.CharField(max_length=32, write_only=True)
 
 
 class StaffPinUpdateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
+    name = serializers.CharField(
+        max_length=100, required=False, validators=[refuse_control_characters]
+    )
     pin = serializers.CharField(max_length=32, required=False, write_only=True)
     is_active = serializers.BooleanField(required=False)
     unlock = serializers.BooleanField(required=False, default=False)

@@ -6,6 +6,7 @@ import pytest
 from celery.schedules import crontab
 from celery.utils.imports import symbol_by_name
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
@@ -16,6 +17,7 @@ from cards.services import expire_points
 from cards.tasks import expire_points_everywhere_task
 from loyalty_saas.celery import app as celery_app
 from programs.models import LoyaltyProgram
+from programs.rules import POINTS_EXPIRATION_DAYS
 from tests.cards.helpers import new_card, points, reload
 from tests.conftest import Loyalty
 
@@ -119,3 +121,35 @@ def test_the_task_is_scheduled_daily() -> None:
     installed = PeriodicTask.objects.get(name="expire-points")
     assert (installed.task, installed.enabled) == (expire_points_everywhere_task.name, True)
     _assert_once_a_day(installed.schedule)
+
+
+def test_the_longest_expiry_allowed_runs(loyalty: Loyalty) -> None:
+    _expiring(loyalty, POINTS_EXPIRATION_DAYS.max)
+    card = new_card(loyalty, "bakery")
+    points(loyalty, card, 1000)
+    _age(loyalty, card, POINTS_EXPIRATION_DAYS.max + 1)
+    with schema_context(loyalty.merchant.schema_name):
+        assert expire_points() == 1
+
+
+def test_one_merchant_failing_does_not_skip_the_others(
+    loyalty: Loyalty, other_loyalty: Loyalty, caplog: pytest.LogCaptureFixture
+) -> None:
+    healthy = new_card(other_loyalty, "bakery")
+    _expiring(other_loyalty)
+    points(other_loyalty, healthy, 1000)
+    _age(other_loyalty, healthy, 100)
+    # A period from before the bound existed: "now minus 2,147,483,647 days" is out of range, so
+    # this merchant's expiry fails in PostgreSQL.
+    with schema_context(loyalty.merchant.schema_name), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "ALTER TABLE programs_loyaltyprogram DROP CONSTRAINT program_points_expiration_range"
+        )
+    _expiring(loyalty, 2**31 - 1)
+    points(loyalty, new_card(loyalty, "bakery"), 1000)
+
+    assert expire_points_everywhere_task.delay().get() == 1
+
+    assert reload(other_loyalty, healthy).points_balance == 0
+    assert loyalty.merchant.schema_name in caplog.text

@@ -142,6 +142,7 @@ BEYOND_LIMITS = [
     ("cooldown_minutes", COOLDOWN_MINUTES.max + 1, "max"),
     ("points_per_euro", POINTS_PER_EURO.min - CENT, "min"),
     ("points_expiration_days", POINTS_EXPIRATION_DAYS.min - 1, "min"),
+    ("points_expiration_days", POINTS_EXPIRATION_DAYS.max + 1, "max"),
 ]
 MESSAGES = {
     ("en", "max"): "Ensure this value is less than or equal to {}.",
@@ -201,6 +202,11 @@ def test_the_admin_and_the_api_refuse_a_bad_colour_alike(loyalty: Loyalty, langu
     [
         ("max_daily_stamps", MAX_DAILY_STAMPS, "A card can get {min} to {max} stamps per day."),
         ("stamps_target", STAMPS_TARGET, "A reward takes {min} to {max} stamps."),
+        (
+            "points_expiration_days",
+            POINTS_EXPIRATION_DAYS,
+            "Points can expire after {min} to {max} days without activity.",
+        ),
     ],
 )
 def test_the_database_constraints_hold_the_same_limits(
