@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -97,15 +97,35 @@ class OutputSerializer(serializers.Serializer):
         }
 
 
+# The shape DRF gives a serializer's errors: a field's messages, or nested errors where the field
+# is itself a serializer (an object) or a list of them (one object per item).
+_NESTED_ERRORS: dict[str, Any] = {"type": "object", "additionalProperties": {}}
+_FIELD_ERRORS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"oneOf": [{"type": "string"}, _NESTED_ERRORS]}},
+            _NESTED_ERRORS,
+        ]
+    },
+}
+
+
+@extend_schema_field(_FIELD_ERRORS_SCHEMA)
+class FieldErrorsField(serializers.DictField):
+    """Documentation only: errors are rendered by the exception handler, never serialized."""
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every API error (SPEC §4); some codes add fields such as ``retry_after``."""
 
     detail = serializers.CharField(help_text="A human message, in the request's language.")
     code = serializers.CharField(help_text="A stable machine code, e.g. `not_found`.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+    errors = FieldErrorsField(
         required=False,
-        help_text="Field errors, with code `invalid`.",
+        help_text="Field errors, with code `invalid`: for each field, its messages; for a list "
+        "of objects (e.g. `points_rewards`), one object of field errors per item (empty for "
+        "an item without errors); for an object, its field errors.",
     )
 
 
@@ -116,7 +136,9 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         401: "`not_authenticated`: missing, unknown or revoked API key",
         403: "`permission_denied`: the key lacks the scope",
         404: "`not_found`",
+        406: "`not_acceptable`: the `Accept` header names no format this endpoint answers in",
         409: "a business rule refused the operation (see `code`)",
+        415: "`unsupported_media_type`: the body is neither JSON nor a form",
         429: "`throttled`, with `retry_after` seconds",
     }
     return {

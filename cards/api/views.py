@@ -9,7 +9,8 @@ from typing import Any
 from django.http import StreamingHttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -54,7 +55,13 @@ from cards.services import (
     send_card_link_after_commit,
     update_customer,
 )
-from common.api import IDEMPOTENCY_PARAMETER, error_responses, idempotent, restricted_store
+from common.api import (
+    IDEMPOTENCY_PARAMETER,
+    ErrorSerializer,
+    error_responses,
+    idempotent,
+    restricted_store,
+)
 from common.csv import CsvRenderer, csv_lines
 from common.request_meta import RequestMeta
 from common.throttling import ClientIpRateThrottle
@@ -88,7 +95,7 @@ class EnrollApi(APIView):
         responses={
             201: CardOutput,
             202: CardLinkSentOutput,
-            **error_responses(400, 404, 409, 429),
+            **error_responses(400, 404, 406, 409, 415, 429),
         },
         summary="Enrol a customer at a store",
         description="Creates the customer and a card for the store's programme (201). When the "
@@ -180,7 +187,7 @@ class CardListApi(generics.ListAPIView):
             OpenApiParameter("program", int, description="programme id"),
             OpenApiParameter("store", str, description="store code"),
         ],
-        responses={200: CardOutput(many=True), **error_responses(401, 403, 429)},
+        responses={200: CardOutput(many=True), **error_responses(401, 403, 406, 429)},
         summary="Search cards",
     )
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -191,7 +198,7 @@ class CardDetailApi(APIView):
     @extend_schema(
         operation_id="cards_retrieve",
         tags=["Cards"],
-        responses={200: CardDetailOutput, **error_responses(400, 401, 403, 404, 429)},
+        responses={200: CardDetailOutput, **error_responses(400, 401, 403, 404, 406, 429)},
         summary="A card, its customer and its recent transactions",
         description="A number whose check digit is wrong answers 400 `invalid` before any lookup.",
     )
@@ -236,7 +243,7 @@ class CardOperationApi(APIView):
         return idempotent(request, operate)
 
 
-_OPERATION_ERRORS = error_responses(400, 401, 403, 404, 409, 429)
+_OPERATION_ERRORS = error_responses(400, 401, 403, 404, 406, 409, 415, 429)
 _RULES = (
     "Refusals: `operation_not_offered` (400: the card's programme does not offer this "
     "operation, e.g. stamps on a points card), `pin_invalid`, `pin_locked` (with `locked_until`), "
@@ -373,7 +380,14 @@ class TransactionListApi(generics.ListAPIView):
                 "format", str, enum=["json", "csv"], description="`csv` exports every matching row"
             )
         ],
-        responses={200: TransactionOutput(many=True), **error_responses(400, 401, 403, 429)},
+        responses={
+            (200, "application/json"): TransactionOutput(many=True),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="`format=csv` or `Accept: text/csv`: every row"
+            ),
+            **error_responses(400, 401, 403, 406, 429),
+            404: OpenApiResponse(ErrorSerializer, description="`not_found`: unknown `format`"),
+        },
         summary="The ledger, filtered; CSV export",
     )
     def get(self, request: Request, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ class ProgramListCreateApi(APIView):
     @extend_schema(
         operation_id="programs_list",
         tags=["Programmes"],
-        responses={200: ProgramOutput(many=True), **error_responses(401, 403, 429)},
+        responses={200: ProgramOutput(many=True), **error_responses(401, 403, 406, 429)},
         summary="List programmes",
     )
     def get(self, request: Request) -> Response:
@@ -32,7 +32,7 @@ class ProgramListCreateApi(APIView):
         tags=["Programmes"],
         parameters=[IDEMPOTENCY_PARAMETER],
         request=ProgramCreateInput,
-        responses={201: ProgramOutput, **error_responses(400, 401, 403, 409, 429)},
+        responses={201: ProgramOutput, **error_responses(400, 401, 403, 406, 409, 415, 429)},
         summary="Create a store's programme",
         description="One programme per store: a second answers 409 `program_exists`.",
     )
@@ -63,7 +63,7 @@ class ProgramDetailApi(APIView):
     @extend_schema(
         operation_id="programs_retrieve",
         tags=["Programmes"],
-        responses={200: ProgramOutput, **error_responses(401, 403, 404, 429)},
+        responses={200: ProgramOutput, **error_responses(401, 403, 404, 406, 429)},
         summary="A programme",
     )
     def get(self, request: Request, program_id: int) -> Response:
@@ -74,7 +74,7 @@ class ProgramDetailApi(APIView):
         tags=["Programmes"],
         parameters=[IDEMPOTENCY_PARAMETER],
         request=ProgramUpdateInput,
-        responses={200: ProgramOutput, **error_responses(400, 401, 403, 404, 429)},
+        responses={200: ProgramOutput, **error_responses(400, 401, 403, 404, 406, 415, 429)},
         summary="Change a programme",
     )
     def patch(self, request: Request, program_id: int) -> Response:

@@ -28,7 +28,7 @@ class StaffPinListCreateApi(_StaffPinsApi):
     @extend_schema(
         operation_id="pins_list",
         tags=["Staff PINs"],
-        responses={200: StaffPinOutput(many=True), **error_responses(401, 403, 429)},
+        responses={200: StaffPinOutput(many=True), **error_responses(401, 403, 406, 429)},
         summary="List staff PINs (never the PINs themselves)",
     )
     def get(self, request: Request) -> Response:
@@ -39,7 +39,7 @@ class StaffPinListCreateApi(_StaffPinsApi):
         tags=["Staff PINs"],
         parameters=[IDEMPOTENCY_PARAMETER],
         request=StaffPinCreateInput,
-        responses={201: StaffPinOutput, **error_responses(400, 401, 403, 429)},
+        responses={201: StaffPinOutput, **error_responses(400, 401, 403, 406, 415, 429)},
         summary="Give a staff member a PIN at a store",
         description="4 to 6 digits, not one digit repeated nor a run like 1234, and "
         "not already used by another staff member of the store.",
@@ -71,7 +71,7 @@ class StaffPinDetailApi(_StaffPinsApi):
         tags=["Staff PINs"],
         parameters=[IDEMPOTENCY_PARAMETER],
         request=StaffPinUpdateInput,
-        responses={200: StaffPinOutput, **error_responses(400, 401, 403, 404, 429)},
+        responses={200: StaffPinOutput, **error_responses(400, 401, 403, 404, 406, 415, 429)},
         summary="Rename, change the PIN, (de)activate or unlock",
         description="`unlock: true` clears a lockout; a new `pin` clears it too.",
     )
@@ -92,7 +92,7 @@ class StaffPinDetailApi(_StaffPinsApi):
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             204: OpenApiResponse(description="deactivated"),
-            **error_responses(401, 403, 404, 429),
+            **error_responses(401, 403, 404, 406, 415, 429),
         },
         summary="Deactivate a PIN",
         description="PINs are deactivated, not deleted: the ledger keeps naming who did what.",

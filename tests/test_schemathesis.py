@@ -1,0 +1,126 @@
+"""The API keeps the promises of its own description (``/api/schema/``): schemathesis generates
+requests for every operation from the schema and sends them to the real application, in process,
+on a merchant's host with a real API key. No answer may be a server error, and every answer's
+status, content type and body must be ones the schema documents for that operation."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.serializers.json import DjangoJSONEncoder
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.conftest import Loyalty, client_for
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+def _described() -> dict:
+    # What /api/schema/ serves (test_schema_is_the_served_one), built at collection time so that
+    # each operation is a test of its own: the database and the merchant come later.
+    return SchemaGenerator(urlconf=TENANT_URLCONF).get_schema(request=None, public=True)
+
+
+TENANT_URLCONF = "loyalty_saas.urls_tenant"
+DESCRIPTION = _described()
+schema = schemathesis.openapi.from_dict(DESCRIPTION)
+
+
+def test_schema_is_the_served_one(committed_loyalty: Loyalty) -> None:
+    served = client_for(committed_loyalty.merchant).get("/api/schema/", {"format": "json"})
+    assert served.status_code == 200
+    assert served.json() == json.loads(json.dumps(DESCRIPTION, cls=DjangoJSONEncoder))
+
+
+_FAR_OFFSET = re.compile(r"[+-](1[6-9]|[2-9]\d):?\d\d$")
+_BIGINT = 2**63
+
+
+def _bound_known_500s(case: schemathesis.Case) -> None:
+    """Keep generated queries clear of two 500s issue 9 lists, fixed in another part of it;
+    remove each exclusion with its fix:
+    - "`since`/`until` with an offset beyond ±15:59": such an offset becomes +00:00;
+    - "`limit`/`offset` of 2^63 or more": such a number becomes 2^63 - 1.
+    """
+    query = case.query or {}
+    for name in ("since", "until"):
+        if isinstance(query.get(name), str) and _FAR_OFFSET.search(query[name]):
+            query[name] = _FAR_OFFSET.sub("+00:00", query[name])
+    for name in ("limit", "offset"):
+        value = query.get(name)
+        if isinstance(value, int) and value >= _BIGINT:
+            query[name] = _BIGINT - 1
+        elif isinstance(value, str) and value.strip().isdigit() and int(value) >= _BIGINT:
+            query[name] = str(_BIGINT - 1)
+
+
+@schema.parametrize()
+@settings(
+    # A few examples per operation keep the module near a minute on two cores; derandomized so
+    # that CI sees the same requests on every run.
+    max_examples=15,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_conforms_to_its_schema(case: schemathesis.Case, committed_loyalty: Loyalty) -> None:
+    _bound_known_500s(case)
+    checks = CHECKS
+    ids = [value for name, value in (case.path_parameters or {}).items() if name.endswith("_id")]
+    if any(not str(value).isdigit() for value in ids):
+        # Excluded until issue 9's "unknown /api/… paths, non-integer ids … answer HTML" is fixed
+        # (another part of that issue): `/programs/abc` does not match the URL pattern, and
+        # Django's HTML 404 page answers. Until then such a request is held to "no 500" only.
+        checks = [not_a_server_error]
+    # Committed data and Django's own WSGI handler: its request cycle closes a connection left
+    # inside a transaction, so the rollback-per-test fixtures cannot serve it.
+    case.call_and_validate(
+        app=WSGIHandler(),
+        base_url=f"http://{committed_loyalty.merchant.primary_host}",
+        headers={"Authorization": f"Bearer {committed_loyalty.key}"},
+        checks=checks,
+    )
+
+
+def test_negotiation_errors_are_documented(committed_loyalty: Loyalty) -> None:
+    """What schemathesis does not send: an `Accept` no renderer satisfies, a body that is not
+    JSON. Each operation's answer to them is one its description lists."""
+    client = client_for(
+        committed_loyalty.merchant, HTTP_AUTHORIZATION=f"Bearer {committed_loyalty.key}"
+    )
+    values = {
+        "program_id": committed_loyalty.stamps_program.pk,
+        "pin_id": committed_loyalty.stamps_pin_id,
+        "card_number": "0000000000",
+        "store_code": "main",
+        "serial": "unknown",
+    }
+    seen = set()
+    for path, operations in DESCRIPTION["paths"].items():
+        url = re.sub(r"\{(\w+)\}", lambda match: str(values[match[1]]), path)
+        for method, operation in operations.items():
+            documented = set(operation["responses"])
+            answer = client.generic(method.upper(), url, HTTP_ACCEPT="application/xml")
+            assert str(answer.status_code) in documented, (method, path, answer.content)
+            assert answer["Content-Type"] == "application/json", (method, path)
+            seen.add(answer.status_code)
+            if "requestBody" in operation:
+                answer = client.generic(method.upper(), url, "x", content_type="text/plain")
+                assert str(answer.status_code) in documented, (method, path, answer.content)
+                assert answer.json()["code"] == "unsupported_media_type"
+    assert {404, 406} <= seen
