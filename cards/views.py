@@ -41,7 +41,7 @@ def join(request: HttpRequest, store_code: str) -> HttpResponse:
             for field, messages in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)
         else:
-            if enrollment.created:
+            if enrollment.may_be_shown_to_anyone:
                 return HttpResponseRedirect(f"/c/{enrollment.card.public_token}/")
             # A known e-mail: whoever typed it may not be its owner, so the card's link goes to
             # that address and the page says only what it would say for any address.

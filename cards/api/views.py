@@ -118,7 +118,7 @@ class EnrollApi(APIView):
                 marketing_consent=fields["marketing_consent"],
                 locale=fields.get("locale") or translation.get_language() or "en",
             )
-            if not enrollment.created:
+            if not enrollment.may_be_shown_to_anyone:
                 # Whoever typed this e-mail may not be its owner: the link goes to the address.
                 send_card_link_after_commit(
                     card_id=enrollment.card.pk, host=request.tenant.domain_url

@@ -22,7 +22,15 @@ from programs.selectors import membership_refusal, store_by_code
 @dataclass(frozen=True)
 class Enrollment:
     card: LoyaltyCard
-    created: bool
+    created: bool  # a new card
+    new_customer: bool = False  # for a new customer (this e-mail was unknown)
+
+    @property
+    def may_be_shown_to_anyone(self) -> bool:
+        """Whether a public caller, who may not own the e-mail, may see the card: only a new
+        card of a new customer. Anything else would tell them the address is known, and show
+        its owner's name."""
+        return self.created and self.new_customer
 
 
 def enroll_customer(
@@ -57,7 +65,7 @@ def enroll_customer(
         raise ValidationError(errors)
 
     with transaction.atomic():
-        customer, _created = Customer.objects.get_or_create(
+        customer, new_customer = Customer.objects.get_or_create(
             email=email,
             defaults={
                 "name": name.strip(),
@@ -82,7 +90,7 @@ def enroll_customer(
             transaction_id=None,
             reason="enrolled",
         )
-    return Enrollment(card=card, created=True)
+    return Enrollment(card=card, created=True, new_customer=new_customer)
 
 
 def _create_card(

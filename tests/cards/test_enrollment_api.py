@@ -91,14 +91,27 @@ def test_a_new_card_is_answered_without_an_email(
     assert mail.outbox == []
 
 
-def test_one_customer_can_hold_cards_of_several_programmes(loyalty: Loyalty) -> None:
+def test_one_customer_can_hold_cards_of_several_programmes(
+    loyalty: Loyalty, django_capture_on_commit_callbacks
+) -> None:
     stamps = _enroll(loyalty, "main").json()
-    points = _enroll(loyalty, "bakery")
+    with django_capture_on_commit_callbacks(execute=True):
+        points = _enroll(loyalty, "bakery")
 
-    assert points.status_code == 201
-    assert points.json()["loyalty_type"] == "points"
-    assert points.json()["customer"]["id"] == stamps["customer"]["id"]
-    assert points.json()["card_number"] != stamps["card_number"]
+    # The e-mail is known: the new card is not shown (nor its customer's name or phone), its
+    # link goes to the address.
+    assert points.status_code == 202
+    assert points.json()["code"] == "card_link_sent"
+    assert "card_number" not in points.json() and "customer" not in points.json()
+    with schema_context(loyalty.merchant.schema_name):
+        cards = LoyaltyCard.objects.filter(customer_id=stamps["customer"]["id"])
+        assert sorted(cards.values_list("program__loyalty_type", flat=True)) == [
+            "points",
+            "stamps",
+        ]
+        bakery_card = cards.get(program__loyalty_type="points")
+    assert len(mail.outbox) == 1
+    assert bakery_card.public_token in mail.outbox[0].body
 
 
 def test_unknown_store_is_404(loyalty: Loyalty) -> None:

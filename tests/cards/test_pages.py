@@ -95,6 +95,26 @@ def test_joining_again_shows_a_neutral_page_and_mails_the_same_card(
     assert location in message.body
 
 
+def test_a_known_email_joining_another_programme_sees_nothing_of_its_owner(
+    loyalty: Loyalty, django_capture_on_commit_callbacks
+) -> None:
+    _join(loyalty)  # Jane's stamp card
+    with django_capture_on_commit_callbacks(execute=True):
+        other = _join(loyalty, "bakery", data={**FORM, "name": "Mallory"})
+
+    # A points card is made for Jane, but only her address gets its link.
+    assert other.status_code == 200
+    html = other.content.decode()
+    assert "If this address has a card, we sent its link there." in html
+    with schema_context(loyalty.merchant.schema_name):
+        bakery_card = LoyaltyCard.objects.get(program__loyalty_type="points")
+    for secret in (bakery_card.public_token, bakery_card.card_number, "Jane"):
+        assert secret not in html
+    [message] = mail.outbox
+    assert message.to == ["jane@example.com"]
+    assert bakery_card.public_token in message.body
+
+
 def test_join_form_errors_are_shown(loyalty: Loyalty) -> None:
     response = _join(loyalty, data={**FORM, "email": "nope"})
     assert response.status_code == 400
