@@ -141,7 +141,7 @@ class CardLinkApi(APIView):
         tags=["Public"],
         request=CardLinkInput,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={202: CardLinkSentOutput, **error_responses(400, 404, 429)},
+        responses={202: CardLinkSentOutput, **error_responses(400, 404, 406, 415, 429)},
         summary="E-mail a customer their card's link",
         description="Always 202 `card_link_sent`: when the e-mail has a card for the store's "
         "programme, the card page's link is e-mailed to that address; the answer is the same "
@@ -187,7 +187,7 @@ class CardListApi(generics.ListAPIView):
             OpenApiParameter("program", int, description="programme id"),
             OpenApiParameter("store", str, description="store code"),
         ],
-        responses={200: CardOutput(many=True), **error_responses(401, 403, 406, 429)},
+        responses={200: CardOutput(many=True), **error_responses(400, 401, 403, 406, 429)},
         summary="Search cards",
     )
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -457,7 +457,10 @@ class CustomerListCreateApi(generics.ListAPIView):
             OpenApiParameter("name", str, description="part of the name"),
             OpenApiParameter("external_id", str, description="your id of the customer, exactly"),
         ],
-        responses={200: CustomerDetailOutput(many=True), **error_responses(401, 403, 429)},
+        responses={
+            200: CustomerDetailOutput(many=True),
+            **error_responses(400, 401, 403, 406, 429),
+        },
         summary="Search customers",
         description="Criteria given together must all match. A key restricted to a store sees "
         "the customers with a card there, and only that card.",
@@ -473,7 +476,7 @@ class CustomerListCreateApi(generics.ListAPIView):
         responses={
             201: CardOutput,
             200: CardOutput,
-            **error_responses(400, 401, 403, 409, 429),
+            **error_responses(400, 401, 403, 406, 409, 415, 429),
         },
         summary="Enrol a customer (trusted): their card at a store",
         description="The customer is the one with this `external_id`, else the one with this "
@@ -511,7 +514,7 @@ class CustomerDetailApi(APIView):
     @extend_schema(
         operation_id="customers_retrieve",
         tags=["Customers"],
-        responses={200: CustomerDetailOutput, **error_responses(401, 403, 404, 429)},
+        responses={200: CustomerDetailOutput, **error_responses(401, 403, 404, 406, 429)},
         summary="A customer and their cards",
     )
     def get(self, request: Request, customer_id: int) -> Response:
@@ -523,7 +526,10 @@ class CustomerDetailApi(APIView):
         tags=["Customers"],
         request=CustomerUpdateInput,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={200: CustomerDetailOutput, **error_responses(400, 401, 403, 404, 409, 429)},
+        responses={
+            200: CustomerDetailOutput,
+            **error_responses(400, 401, 403, 404, 406, 409, 415, 429),
+        },
         summary="Change a customer's details",
         description="Any of `name`, `email`, `phone`, `locale`, `marketing_consent`, "
         "`external_id`. An e-mail or `external_id` another customer has is refused with 409 "
