@@ -51,3 +51,21 @@ class SecurityHeadersMiddleware:
         if request.path.startswith("/api/"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class ApiNotFoundAsJsonMiddleware:
+    """Under ``/api/``, a 404 that Django renders as a page (with DEBUG on, its debug page for an
+    unknown path, which bypasses ``handler404``) becomes the API's JSON, as in production."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith("/api/")
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+        return response

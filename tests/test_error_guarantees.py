@@ -246,3 +246,20 @@ def test_the_reward_list_rule_refuses_control_characters_for_every_interface() -
     with pytest.raises(ValidationError) as refused:
         normalise_rewards([{"name": "Cof\u008cfee", "points_cost": 5}])
     assert refused.value.messages == ["Reward 1: a reward name cannot hold control characters."]
+
+
+@pytest.mark.parametrize("host", ["merchant", "platform"])
+def test_an_unknown_api_path_is_json_with_debug_on_too(
+    loyalty: Loyalty, host: str, settings: pytest.FixtureRequest
+) -> None:
+    """`make run` serves with DEBUG on, where Django's debug page would answer an unknown path."""
+    settings.DEBUG = True  # type: ignore[attr-defined]
+    client = client_for(loyalty.merchant if host == "merchant" else None)
+
+    response = client.get("/api/v1/vendor/loyalty/no-such-thing")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+    # Pages keep their pages.
+    assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")

@@ -144,6 +144,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 MIDDLEWARE = [
     # First: everything below runs in the schema of the merchant the host name belongs to.
     "merchants.middleware.TenantHostMiddleware",
+    "common.middleware.ApiNotFoundAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
