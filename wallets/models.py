@@ -62,3 +62,31 @@ class ProgramWallet(TimeStampedModel):
 
     def __str__(self) -> str:
         return str(self.program_id)
+
+
+class AppleRegistration(TimeStampedModel):
+    """A device that added a card's Apple pass (Apple's PassKit web service, "Register a pass
+    for update notifications"): it gets a push when the card changes, until it unregisters or
+    APNs says the token is gone."""
+
+    wallet_pass = models.ForeignKey(
+        WalletPass,
+        on_delete=models.CASCADE,
+        related_name="apple_registrations",
+        verbose_name=_("wallet pass"),
+    )
+    device_library_id = models.CharField(_("device"), max_length=128)
+    push_token = models.CharField(_("push token"), max_length=256)
+
+    class Meta:
+        verbose_name = _("Apple Wallet registration")
+        verbose_name_plural = _("Apple Wallet registrations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device_library_id", "wallet_pass"], name="apple_registration_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["device_library_id"], name="apple_registration_device")]
+
+    def __str__(self) -> str:
+        return f"{self.device_library_id[:8]}… {self.wallet_pass_id}"
