@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 # A card's balances or state changed. kwargs: card_id, transaction_id (the ledger row; None when
-# no row was written, e.g. on enrollment), reason ("enrolled" or the ledger row's type).
+# no row was written), reason ("enrolled", "reactivated", "customer_renamed" or the ledger row's
+# type).
 card_changed = Signal()
 
 # A card was blocked (is_active set to false): its passes should say so. kwargs: card_id.

@@ -142,6 +142,7 @@ def update_customer(
     refused with CustomerConflict (a blank external ID unlinks the customer). Consent keeps the
     time it was given while it stays given."""
     customer = Customer.objects.select_for_update().get(pk=customer_id)
+    shown_name = customer.name
     if name is not None:
         customer.name = name.strip()
     if email is not None:
@@ -174,4 +175,14 @@ def update_customer(
         raise CustomerConflict(
             _("Another customer took this e-mail address or external ID meanwhile.")
         ) from error
+    if customer.name != shown_name:
+        # The cards (and their passes) show the name.
+        for card_id in customer.cards.values_list("pk", flat=True):
+            announce_after_commit(
+                card_changed,
+                sender=LoyaltyCard,
+                card_id=card_id,
+                transaction_id=None,
+                reason="customer_renamed",
+            )
     return customer

@@ -13,7 +13,7 @@ from django.dispatch import Signal
 from django_tenants.utils import schema_context
 
 from cards.models import LoyaltyCard, LoyaltyTransaction
-from cards.services import set_card_active
+from cards.services import set_card_active, update_customer
 from cards.signals import card_changed, card_deactivated
 from programs.models import LoyaltyProgram
 from programs.services import update_program
@@ -127,4 +127,21 @@ def test_a_programme_change_is_announced_with_the_fields_that_changed(
     assert heard == [
         (program_changed, {"program_id": program.pk, "fields": ["card_color", "card_name"]}),
         (program_changed, {"program_id": program.pk, "fields": ["is_active"]}),
+    ]
+
+
+def test_renaming_a_customer_announces_each_of_their_cards(
+    committed_loyalty: Loyalty, heard: list
+) -> None:
+    card = new_card(committed_loyalty)
+    with schema_context(committed_loyalty.merchant.schema_name):
+        update_customer(customer_id=card.customer_id, phone="+352 621 000 000")
+        assert len(heard) == 1  # the phone is not on the card: nothing to announce
+        update_customer(customer_id=card.customer_id, name="Ada Renamed")
+
+    assert heard[1:] == [
+        (
+            card_changed,
+            {"card_id": card.pk, "transaction_id": None, "reason": "customer_renamed"},
+        )
     ]
