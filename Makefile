@@ -29,8 +29,18 @@ migrate: messages
 seed: migrate
 	$(PY) manage.py seed_demo
 
-run: seed
-	$(PY) manage.py runserver $(HOST):$(PORT)
+# Without Apple credentials (no APPLE_PASS_TYPE_ID in the environment or in .env), passes are signed
+# with a development chain written to $(APPLE_DEV_DIR): the card page's "Add to Apple Wallet"
+# downloads a real .pkpass to inspect, which no iPhone opens (only Apple-issued certificates are
+# accepted). The APPLE_* variables are exported for seed_demo and runserver only, never for tests.
+APPLE_DEV_DIR ?= .data/apple-dev
+run: migrate
+	@if [ -z "$$APPLE_PASS_TYPE_ID" ] && \
+	    ! grep -qsE '^[[:space:]]*(export[[:space:]]+)?APPLE_PASS_TYPE_ID=[^[:space:]]' .env; then \
+	  apple=$$($(PY) manage.py make_dev_wallet_certs --dir $(APPLE_DEV_DIR) --shell) || exit 1; \
+	  eval "$$apple"; \
+	fi; \
+	$(PY) manage.py seed_demo && exec $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The embedded server is left running by `make run` (`make stop-db` stops it); `make test` stops it
 # again when it was the one that started it.

@@ -25,3 +25,7 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # Static files straight from the source folders (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Apple Wallet stays off whatever the shell or .env says (a developer's real or `make run`
+# credentials): a test that needs it switches it on (tests/wallets/conftest.py).
+APPLE_PASS_TYPE_ID = APPLE_TEAM_ID = APPLE_PASS_KEY_PASSWORD = ""
+APPLE_PASS_CERT_FILE = APPLE_PASS_KEY_FILE = APPLE_WWDR_CERT_FILE = ""

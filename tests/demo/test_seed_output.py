@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.wallets.helpers import switch_wallets_on
+from wallets.apple.dev_certs import DEV_PASS_TYPE_ID
+
 pytestmark = pytest.mark.django_db
 
 
@@ -32,3 +35,18 @@ def test_with_a_mail_server_the_summary_says_nothing_of_files(
     settings.DATA_DIR = tmp_path
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     assert "E-mails:" not in _summary()
+
+
+def test_the_summary_says_whether_apple_wallet_works_and_with_which_certificates(
+    settings: pytest.FixtureDef, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    assert "  Apple Wallet:    off (no APPLE_* settings; see README, Apple Wallet)\n" in _summary()
+
+    switch_wallets_on(settings, google=False)
+    assert "  Apple Wallet:    on, pass type pass.example.loyalty\n" in _summary()
+
+    settings.APPLE_PASS_TYPE_ID = DEV_PASS_TYPE_ID
+    assert "development certificates: passes download for inspection, no iPhone opens them" in (
+        _summary()
+    )

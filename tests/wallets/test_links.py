@@ -64,14 +64,15 @@ def test_no_pass_links_while_no_wallet_is_configured(loyalty: Loyalty) -> None:
         assert not WalletPass.objects.exists(), "no pass identifiers are made for nothing"
 
 
-def test_the_card_page_shows_disabled_wallet_placeholders_without_links(loyalty: Loyalty) -> None:
+def test_the_card_page_has_no_wallet_section_while_no_wallet_is_configured(
+    loyalty: Loyalty,
+) -> None:
     card = _enroll(loyalty)
     html = _card_page(loyalty, card["card_number"])
-    for wallet in ("apple", "google"):
-        button = re.search(rf'<button[^>]*data-wallet="{wallet}"[^>]*>', html)
-        assert button and "disabled" in button.group(0)
+    assert "data-wallet=" not in html
+    assert "Add to your phone" not in html and "Add to Apple Wallet" not in html
     assert "/passes/" not in html
-    assert "Coming soon" in html
+    assert "Coming soon" not in html and "disabled" not in html
 
 
 def test_the_openapi_schema_says_pass_links_may_be_null(loyalty: Loyalty) -> None:
@@ -127,13 +128,56 @@ def test_each_wallet_is_linked_only_when_it_is_configured(loyalty: Loyalty, sett
     assert detail["apple_pass_url"] is None and detail["google_save_url"]
 
 
+def _wallet_buttons(html: str) -> dict[str, str]:
+    """data-wallet -> the opening tag of its button."""
+    return {
+        match.group(1): match.group(0)
+        for match in re.finditer(r'<(?:a|button)\b[^>]*data-wallet="(\w+)"[^>]*>', html)
+    }
+
+
 def test_the_card_page_links_its_wallet_buttons(loyalty: Loyalty, settings: Any) -> None:
     switch_wallets_on(settings)
     card = _enroll(loyalty)
     html = _card_page(loyalty, card["card_number"])
-    for wallet, url in (("apple", card["apple_pass_url"]), ("google", card["google_save_url"])):
-        assert f'<a class="wallet-button" data-wallet="{wallet}" href="{url}">' in html
-    assert "<button" not in html.split('class="wallet-buttons"')[1].split("</div>")[0]
+    buttons = _wallet_buttons(html)
+    assert set(buttons) == {"apple", "google"}
+    assert buttons["apple"].startswith("<a ")
+    assert f'href="{card["apple_pass_url"]}"' in buttons["apple"]
+    assert 'type="application/vnd.apple.pkpass"' in buttons["apple"]
+    assert f'href="{card["google_save_url"]}"' in buttons["google"]
+    section = html.split('class="wallet-buttons"')[1].split("</section>")[0]
+    assert "<button" not in section and "Coming soon" not in section
+    # Our own drawing, not Apple's badge artwork: an inline glyph beside the translated words.
+    assert '<svg class="wallet-glyph"' in section and "Add to Apple Wallet" in section
+
+
+def test_the_card_page_shows_only_the_configured_wallets_button(
+    loyalty: Loyalty, settings: Any
+) -> None:
+    switch_wallets_on(settings, apple=True, google=False)
+    card = _enroll(loyalty)
+    html = _card_page(loyalty, card["card_number"])
+    assert set(_wallet_buttons(html)) == {"apple"}
+    assert "Add to Google Wallet" not in html
+
+    for name in ("APPLE_PASS_TYPE_ID", "APPLE_TEAM_ID"):
+        setattr(settings, name, "")
+    switch_wallets_on(settings, apple=False, google=True)
+    html = _card_page(loyalty, card["card_number"])
+    assert set(_wallet_buttons(html)) == {"google"}
+    assert "Add to Apple Wallet" not in html
+
+
+def test_the_apple_button_is_translated(loyalty: Loyalty, settings: Any) -> None:
+    switch_wallets_on(settings, google=False)
+    card = _enroll(loyalty)
+    with schema_context(loyalty.merchant.schema_name):
+        customer = LoyaltyCard.objects.get(card_number=card["card_number"]).customer
+        customer.locale = "fr"
+        customer.save(update_fields=["locale"])
+    html = _card_page(loyalty, card["card_number"])
+    assert "Ajouter à Apple Wallet" in html, "the customer's language"
 
 
 def test_pass_links_follow_the_host_the_merchant_was_reached_by(

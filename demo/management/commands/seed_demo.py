@@ -32,6 +32,8 @@ from staff.services import (
     create_staff_pin,
     update_staff_pin,
 )
+from wallets.apple.dev_certs import DEV_PASS_TYPE_ID
+from wallets.config import apple_configured
 
 DEMO_STORES = [
     {"name": "Main Street Café", "code": "main-street", "address": "1 Main Street, Luxembourg"},
@@ -166,6 +168,7 @@ class Command(BaseCommand):
             f"  API key:         {result['api_key']}",
             f"  API docs:        {absolute_url(result['host'], '/api/docs/')}",
             *_mail_line(),
+            _apple_line(),
             "",
         ]
         self.stdout.write("\n".join(lines))
@@ -182,6 +185,18 @@ def _mail_line() -> list[str]:
         else folder
     )
     return [f"  E-mails:         written to {shown}/ (EMAIL_URL unset)"]
+
+
+def _apple_line() -> str:
+    """Whether the card pages' "Add to Apple Wallet" works, and with which certificates."""
+    if not apple_configured():
+        return "  Apple Wallet:    off (no APPLE_* settings; see README, Apple Wallet)"
+    if settings.APPLE_PASS_TYPE_ID == DEV_PASS_TYPE_ID:
+        return (
+            "  Apple Wallet:    development certificates: passes download for inspection, "
+            "no iPhone opens them"
+        )
+    return f"  Apple Wallet:    on, pass type {settings.APPLE_PASS_TYPE_ID}"
 
 
 def _store_json(store: Store, program: LoyaltyProgram) -> dict[str, Any]:
