@@ -11,8 +11,10 @@ import zipfile
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import F
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import parse_http_date
 from django_tenants.utils import schema_context
@@ -25,6 +27,7 @@ from tests.conftest import Loyalty, client_for
 from tests.wallets.conftest import PASS_TYPE_ID, AppleChain
 from wallets.apple.web_service import EPOCH, SETTLE_MARGIN, tag_for
 from wallets.models import AppleRegistration, WalletPass
+from wallets.selectors import passes_updated_since
 from wallets.services import ensure_wallet_pass
 
 pytestmark = pytest.mark.django_db
@@ -235,6 +238,20 @@ def test_a_change_younger_than_the_settle_margin_is_listed_again(
         phone.get(_list_url(), {"passesUpdatedSince": settled.json()["lastUpdated"]}).status_code
         == 204
     )
+
+
+def test_the_listing_is_one_query_however_many_passes_the_device_has(
+    loyalty: Loyalty, apple_wallet: AppleChain
+) -> None:
+    passes = [_wallet_pass(loyalty, email=f"holder{i}@example.com") for i in range(3)]
+    for wallet_pass in passes:
+        assert _register(_phone(loyalty, wallet_pass), wallet_pass.apple_serial_number).status_code
+    with schema_context(loyalty.merchant.schema_name), CaptureQueriesContext(connection) as seen:
+        updated = passes_updated_since(device_library_id=DEVICE, tag=None)
+    queries = [q["sql"] for q in seen.captured_queries if not q["sql"].startswith("SET ")]
+    assert len(queries) == 1, queries
+    assert updated is not None
+    assert updated.serial_numbers == sorted(p.apple_serial_number for p in passes)
 
 
 def test_a_pass_changed_twice_in_its_current_second_is_never_answered_304(
@@ -459,3 +476,13 @@ def test_a_client_chosen_x_forwarded_for_does_not_reset_the_budget(
     refused = _phone(loyalty).get(_pass_url("0" * 32))
     _assert_error(refused, 429, "throttled")
     assert int(refused["Retry-After"]) > 0
+
+
+def test_a_pass_that_cannot_be_signed_is_503_not_500(
+    loyalty: Loyalty, apple_wallet: AppleChain, settings: Any, tmp_path: Any
+) -> None:
+    wallet_pass = _wallet_pass(loyalty)
+    settings.APPLE_PASS_KEY_FILE = str(tmp_path / "missing.key")
+    response = _phone(loyalty, wallet_pass).get(_pass_url(wallet_pass.apple_serial_number))
+    _assert_error(response, 503, "unavailable")
+    assert int(response["Retry-After"]) > 0

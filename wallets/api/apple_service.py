@@ -292,7 +292,8 @@ class AppleLatestPassApi(AppleWebServiceApi):
         if not_modified(version, if_modified_since=if_modified_since):
             return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         try:
-            data = build_pkpass(wallet_pass, host=request.get_host()).data
+            # The host the device called, without its port (links add PUBLIC_PORT themselves).
+            data = build_pkpass(wallet_pass, host=request.tenant.domain_url).data
         except AppleCredentialsError:
             log.exception("Apple pass not signed: the credentials cannot be read")
             return Response(
