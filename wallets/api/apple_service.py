@@ -80,7 +80,9 @@ class AppleWebServiceApi(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if request.method == "POST":
-            request.data  # noqa: B018 - a body that is not JSON: 415 or 400, before anything else
+            # A body that is not JSON is answered 415/400 first, Apple Wallet on or off, as the
+            # schema documents; Apple Wallet itself always sends JSON.
+            request.data  # noqa: B018
         if not apple_configured():
             raise NotFound(_("This wallet is not set up."))
 
