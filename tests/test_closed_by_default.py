@@ -45,6 +45,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC_URLCONF = "loyalty_saas.urls_public"
 TENANT_URLCONF = "loyalty_saas.urls_tenant"
 
+APPLE_DEVICE = "api/v1/loyalty/apple/v1/devices/<str:device_library_id>"
 # Route (as the resolvers spell it, includes joined) -> why anyone may call it.
 PUBLIC: dict[str, dict[str, str]] = {
     PUBLIC_URLCONF: {
@@ -75,6 +76,16 @@ PUBLIC: dict[str, dict[str, str]] = {
         "serial is the credential, as Apple Wallet fetches it without an account",
         "api/v1/loyalty/passes/google/<str:serial>": "the link to save a customer's pass in "
         "Google Wallet, under the same random serial",
+        f"{APPLE_DEVICE}/registrations/<str:pass_type_id>/<str:serial_number>": "Apple Wallet "
+        "registers a device for a pass's pushes without an account; the pass's own token "
+        "(ApplePass) is the credential",
+        f"{APPLE_DEVICE}/registrations/<str:pass_type_id>": "Apple Wallet asks which passes "
+        "changed with no credential (Apple sends none); the answer holds serial numbers only "
+        "(throttled per client)",
+        "api/v1/loyalty/apple/v1/passes/<str:pass_type_id>/<str:serial_number>": "Apple Wallet "
+        "downloads a pass's new version; the pass's own token (ApplePass) is the credential",
+        "api/v1/loyalty/apple/v1/log": "Apple Wallet reports its errors with this web service "
+        "(logged, bounded, throttled per client)",
         "api/schema/": "the API's description is public so integrators can read it",
         "api/docs/": "the API's documentation page, built on that description",
         "media/<path:path>": "programme logos, shown to anyone on the join and card pages",
@@ -256,6 +267,9 @@ def merchant_samples(loyalty: Loyalty) -> Samples:
         "app_label": "programs",
         "url": "no-such-page/",
         "serial": serial,
+        "serial_number": serial,
+        "device_library_id": "0123456789abcdef",
+        "pass_type_id": "pass.example.loyalty",
         "path": f"{loyalty.merchant.schema_name}/logos/none.png",
     }
     return Samples(loyalty.merchant.schema_name, values, loyalty.stamps_store)

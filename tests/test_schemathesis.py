@@ -81,6 +81,9 @@ def test_negotiation_errors_are_documented(committed_loyalty: Loyalty) -> None:
         "card_number": "0000000000",
         "store_code": "main",
         "serial": "unknown",
+        "serial_number": "unknown",
+        "device_library_id": "0123456789abcdef",
+        "pass_type_id": "pass.example.loyalty",
         "customer_id": new_card(committed_loyalty).customer_id,
     }
     seen = set()
