@@ -98,7 +98,10 @@ class Store(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                # Explicitly not null: a comparison with NULL would let the check pass.
                 | models.Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
                     latitude__gte=-90,
                     latitude__lte=90,
                     longitude__gte=-180,
