@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 from django.core.cache import cache
@@ -38,11 +40,20 @@ def pass_modified_at(card: LoyaltyCard) -> dt.datetime:
 def credentials_fingerprint(credentials: AppleCredentials) -> str:
     """Changes with the signing certificate, the intermediate or the identifiers: a renewed
     certificate gives every pass a new cache key."""
+    return _fingerprint(
+        credentials.pass_type_id, credentials.team_id, credentials.pass_cert, credentials.wwdr_cert
+    )
+
+
+@lru_cache(maxsize=8)
+def _fingerprint(
+    pass_type_id: str, team_id: str, pass_cert: x509.Certificate, wwdr_cert: x509.Certificate
+) -> str:
     parts = (
-        credentials.pass_type_id,
-        credentials.team_id,
-        credentials.pass_cert.fingerprint(hashes.SHA256()).hex(),
-        credentials.wwdr_cert.fingerprint(hashes.SHA256()).hex(),
+        pass_type_id,
+        team_id,
+        pass_cert.fingerprint(hashes.SHA256()).hex(),
+        wwdr_cert.fingerprint(hashes.SHA256()).hex(),
     )
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
