@@ -175,7 +175,10 @@ def _logo_source(storage: Any, name: str, version: str) -> Image.Image | None:
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         logger.warning("programme logo %s cannot be read (%s): default logo used", name, error)
         return None
-    return image.convert("RGBA")
+    image = image.convert("RGBA")
+    # Kept no larger than the largest picture made from it (the 3x logo), to keep memory small.
+    image.thumbnail((LOGO_SIZE[0] * SCALES[-1], LOGO_SIZE[0] * SCALES[-1]), Image.LANCZOS)
+    return image
 
 
 @lru_cache(maxsize=512)
