@@ -27,7 +27,7 @@ class StoreAdmin(ObjectPagesAdmin):
     search_fields = ["name", "code", "address"]
     fieldsets = [
         (None, {"fields": ["name", "code", "is_active"]}),
-        (_("Location"), {"fields": ["address", "timezone"]}),
+        (_("Location"), {"fields": ["address", "timezone", ("latitude", "longitude")]}),
     ]
     readonly_fields = ["program_link"]
     # Adds the QR code section and a "QR poster" button to the change page.

@@ -6,7 +6,7 @@ import secrets
 import zoneinfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +63,28 @@ class Store(TimeStampedModel):
         validators=[validate_timezone],
         help_text=_("Daily stamp limits count days in this time zone."),
     )
+    # Where the shop is: the Apple pass surfaces on the lock screen near it (pass "locations").
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text=_(
+            "Optional, e.g. 49.611622. With the longitude, wallet passes appear on the "
+            "lock screen near the store."
+        ),
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        help_text=_("Optional, e.g. 6.131935."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -74,10 +96,40 @@ class Store(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[a-z0-9-]+$"), name="store_code_url_safe"
             ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                # Explicitly not null: a comparison with NULL would let the check pass.
+                | models.Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="store_coordinates_both_in_range",
+                violation_error_message=_("Give both the latitude and the longitude, or neither."),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    def clean(self) -> None:
+        if (self.latitude is None) != (self.longitude is None):
+            missing = "longitude" if self.longitude is None else "latitude"
+            raise ValidationError(
+                {
+                    missing: ValidationError(
+                        _("Give both the latitude and the longitude, or neither."),
+                        code="coordinates_incomplete",
+                    )
+                }
+            )
 
 
 class LoyaltyType(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -46,14 +47,19 @@ def create_store(
     address: str = "",
     timezone: str = "Europe/Luxembourg",
     is_active: bool = True,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
 ) -> Store:
-    """Create a store; raises ValidationError with field errors on bad input."""
+    """Create a store; raises ValidationError with field errors on bad input (coordinates: both
+    or neither, latitude -90..90, longitude -180..180)."""
     store = Store(
         name=name,
         code=normalise_store_code(code),
         address=address,
         timezone=timezone,
         is_active=is_active,
+        latitude=latitude,
+        longitude=longitude,
     )
     store.full_clean()
     store.save()

@@ -49,3 +49,54 @@ def test_one_customer_per_email_whatever_its_case(merchant: Merchant) -> None:
 def test_customer_spending_cannot_go_negative(merchant: Merchant) -> None:
     with schema_context(merchant.schema_name), pytest.raises(IntegrityError), transaction.atomic():
         CustomerFactory(total_spent_cents=-1)
+
+
+def test_store_coordinates_are_optional_both_or_neither_and_in_range(merchant: Merchant) -> None:
+    from decimal import Decimal
+
+    with schema_context(merchant.schema_name):
+        store = create_store(
+            name="Main", code="main", latitude=Decimal("49.611622"), longitude=Decimal("6.131935")
+        )
+        assert (store.latitude, store.longitude) == (Decimal("49.611622"), Decimal("6.131935"))
+        assert create_store(name="Kiosk", code="kiosk").latitude is None
+        for values, field in (
+            ({"latitude": Decimal("49.6")}, "longitude"),
+            ({"longitude": Decimal("6.1")}, "latitude"),
+            ({"latitude": Decimal("90.5"), "longitude": Decimal("6.1")}, "latitude"),
+            ({"latitude": Decimal("49.6"), "longitude": Decimal("-180.5")}, "longitude"),
+        ):
+            with pytest.raises(ValidationError) as refused:
+                create_store(name="Other", code="other", **values)
+            assert field in refused.value.message_dict, values
+        # The database agrees, whoever writes.
+        with pytest.raises(IntegrityError), transaction.atomic():
+            StoreFactory(code="raw", latitude=Decimal("10"), longitude=None)
+
+
+def test_the_store_form_takes_coordinates_and_refuses_half_of_them(merchant: Merchant) -> None:
+    from programs.models import Store
+    from tests.programs.test_admin import signed_in
+
+    client = signed_in(merchant)
+    form = {
+        "name": "Main",
+        "code": "main",
+        "is_active": "on",
+        "address": "1 Grand-Rue, Luxembourg",
+        "timezone": "Europe/Luxembourg",
+        "latitude": "49.611622",
+        "longitude": "",
+    }
+    refused = client.post("/admin/programs/store/add/", form)
+    assert refused.status_code == 200
+    assert "Give both the latitude and the longitude, or neither." in refused.content.decode()
+
+    out_of_range = client.post("/admin/programs/store/add/", {**form, "longitude": "181"})
+    assert out_of_range.status_code == 200
+
+    saved = client.post("/admin/programs/store/add/", {**form, "longitude": "6.131935"})
+    assert saved.status_code == 302
+    with schema_context(merchant.schema_name):
+        store = Store.objects.get(code="main")
+    assert str(store.latitude) == "49.611622" and str(store.longitude) == "6.131935"

@@ -1,7 +1,8 @@
 """The pass endpoints (SPEC §4) say clearly that a wallet is not set up, in JSON, to anyone.
 
-Serving the passes themselves comes with the Apple Wallet and Google Wallet issues; until then a
-configured wallet answers 503 ``unavailable`` with a Retry-After.
+A configured Apple Wallet serves the signed pass (tests/wallets/test_apple_pass.py has the pass
+itself); Google Wallet's link comes with its own issue, and until then a configured Google
+Wallet answers 503 ``unavailable`` with a Retry-After.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django_tenants.utils import schema_context
 
 from tests.cards.helpers import new_card
 from tests.conftest import Loyalty, client_for
+from tests.wallets.conftest import AppleChain
 from tests.wallets.helpers import switch_wallets_on
 from wallets.models import WalletPass
 
@@ -39,11 +41,11 @@ def test_a_wallet_that_is_not_set_up_is_a_json_404(loyalty: Loyalty, endpoint: s
     assert french.json()["detail"] == "Ce portefeuille n\u2019est pas configuré."
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_a_configured_wallet_says_its_passes_are_not_available_yet(
-    loyalty: Loyalty, settings: Any, endpoint: str
+def test_a_configured_google_wallet_says_its_passes_are_not_available_yet(
+    loyalty: Loyalty, settings: Any
 ) -> None:
     switch_wallets_on(settings)
+    endpoint = ENDPOINTS[1]
     # What a wallet app asks for must not turn the answer into a 406.
     response = client_for(loyalty.merchant).get(
         endpoint.format(_serial(loyalty)), headers={"accept": "application/vnd.apple.pkpass"}
@@ -57,18 +59,34 @@ def test_a_configured_wallet_says_its_passes_are_not_available_yet(
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
 
 
-def test_only_the_configured_wallet_answers_503(loyalty: Loyalty, settings: Any) -> None:
-    switch_wallets_on(settings, apple=True, google=False)
+def test_only_the_configured_wallet_answers(
+    loyalty: Loyalty, settings: Any, apple_wallet: AppleChain
+) -> None:
     serial = _serial(loyalty)
     client = client_for(loyalty.merchant)
-    assert client.get(ENDPOINTS[0].format(serial)).status_code == 503
+    apple = client.get(ENDPOINTS[0].format(serial))
+    assert apple.status_code == 200
+    assert apple["Content-Type"] == "application/vnd.apple.pkpass"
     assert client.get(ENDPOINTS[1].format(serial)).status_code == 404
 
+    switch_wallets_on(settings, apple=False, google=True)
+    assert client.get(ENDPOINTS[1].format(serial)).status_code == 503
 
+
+def test_apple_credentials_that_cannot_be_read_are_a_503(loyalty: Loyalty, settings: Any) -> None:
+    switch_wallets_on(settings, apple=True, google=False)  # files that do not exist
+    response = client_for(loyalty.merchant).get(ENDPOINTS[0].format(_serial(loyalty)))
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
+    assert response["Retry-After"].isdigit()
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_a_serial_from_another_merchant_is_unknown_here(
-    loyalty: Loyalty, other_loyalty: Loyalty, settings: Any
+    loyalty: Loyalty, other_loyalty: Loyalty, settings: Any, apple_wallet: AppleChain, endpoint: str
 ) -> None:
-    switch_wallets_on(settings)
+    switch_wallets_on(settings, apple=False, google=True)
     serial = _serial(other_loyalty)
-    response = client_for(loyalty.merchant).get(ENDPOINTS[0].format(serial))
+    response = client_for(loyalty.merchant).get(endpoint.format(serial))
     assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

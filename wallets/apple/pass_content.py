@@ -1,63 +1,208 @@
-"""What a card's Apple pass shows: ``pass.json`` and its images (Apple, "Pass design and
-creation"; ``storeCard`` style)."""
+"""What a card's Apple pass shows: ``pass.json``, its words in every language and its images
+(Apple, "Creating a store card pass" and the ``Pass`` reference; ``storeCard`` style).
+
+Words Wallet displays are keys of ``wallets.apple.strings``, resolved on the phone in its own
+language; values that are the customer's or the merchant's own (a name, an address, a reward's
+name) are written as they are.
+"""
 
 from __future__ import annotations
 
-import io
 import json
-from functools import lru_cache
+from html import escape
+from typing import Any
 
-from PIL import Image
+from django.conf import settings
 
+from cards.links import card_page_url
 from cards.models import LoyaltyCard
+from common.colors import readable_ink
+from common.urls import absolute_url
+from wallets.apple import strings as keys
 from wallets.apple.credentials import AppleCredentials
+from wallets.apple.images import brand_files, strip_files
+from wallets.apple.strings import pass_facts, pass_strings
 from wallets.models import WalletPass
 
+# Where the PassKit web service lives; devices append "/v1/devices/…", so no trailing slash.
+WEB_SERVICE_PATH = "/api/v1/loyalty/apple"
 
-@lru_cache(maxsize=64)
-def _plain_png(color: str, width: int, height: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(buffer, "PNG")
-    return buffer.getvalue()
+
+def css_rgb(color: str) -> str:
+    """``#RRGGBB`` as Apple's colour notation, ``rgb(r, g, b)``."""
+    red, green, blue = (int(color[index : index + 2], 16) for index in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
+
+
+def _stamps_field(card: LoyaltyCard) -> dict[str, Any]:
+    target = card.program.stamps_target
+    return {
+        "key": "stamps",
+        "label": keys.LABEL_STAMPS,
+        "value": f"{card.stamp_count} / {target}",
+        "changeMessage": keys.CHANGE_STAMPS,
+    }
+
+
+def _points_field(card: LoyaltyCard) -> dict[str, Any]:
+    return {
+        "key": "points",
+        "label": keys.LABEL_POINTS,
+        "value": card.points_balance,
+        "changeMessage": keys.CHANGE_POINTS,
+    }
+
+
+def _progress_fields(card: LoyaltyCard) -> list[dict[str, Any]]:
+    """The next reward and what is still missing for it (stamps first on a hybrid card)."""
+    program = card.program
+    if program.has_stamps and program.stamps_target:
+        reward = program.stamps_reward_description or keys.TEXT_A_REWARD
+        if card.stamp_rewards_ready:
+            return [
+                {
+                    "key": "reward",
+                    "label": keys.LABEL_REWARD_READY,
+                    "value": reward,
+                    "changeMessage": keys.CHANGE_REWARD,
+                }
+            ]
+        return [
+            {
+                "key": "reward",
+                "label": keys.LABEL_NEXT_REWARD,
+                "value": reward,
+                "changeMessage": keys.CHANGE_REWARD,
+            },
+            {
+                "key": "missing",
+                "label": keys.LABEL_STAMPS_TO_GO,
+                "value": program.stamps_target - card.stamp_count,
+            },
+        ]
+    if program.has_points:
+        next_reward = card.next_reward
+        if next_reward is not None:
+            return [
+                {
+                    "key": "reward",
+                    "label": keys.LABEL_NEXT_REWARD,
+                    "value": next_reward["name"],
+                    "changeMessage": keys.CHANGE_REWARD,
+                },
+                {
+                    "key": "missing",
+                    "label": keys.LABEL_POINTS_TO_GO,
+                    "value": card.points_to_next_reward,
+                },
+            ]
+        affordable = card.affordable_rewards
+        if affordable:
+            best = max(affordable, key=lambda reward: reward["points_cost"])
+            return [
+                {
+                    "key": "reward",
+                    "label": keys.LABEL_REWARD_READY,
+                    "value": best["name"],
+                    "changeMessage": keys.CHANGE_REWARD,
+                }
+            ]
+    return []
+
+
+def _back_fields(card: LoyaltyCard, host: str) -> list[dict[str, Any]]:
+    store = card.store
+    page = card_page_url(card, host)
+    fields: list[dict[str, Any]] = []
+    if store.address.strip():
+        fields.append(
+            {"key": "address", "label": keys.LABEL_ADDRESS, "value": store.address.strip()}
+        )
+    fields += [
+        {"key": "how", "label": keys.LABEL_HOW_IT_WORKS, "value": keys.TEXT_HOW_IT_WORKS},
+        {"key": "number", "label": keys.LABEL_CARD_NUMBER, "value": card.formatted_number},
+        {
+            "key": "page",
+            "label": keys.LABEL_CARD_PAGE,
+            "value": page,
+            "attributedValue": f'<a href="{escape(page)}">{escape(page)}</a>',
+        },
+        {"key": "terms", "label": keys.LABEL_TERMS, "value": keys.TEXT_TERMS},
+    ]
+    return fields
 
 
 def pass_json(
     wallet_pass: WalletPass, card: LoyaltyCard, credentials: AppleCredentials, *, host: str
-) -> dict:
+) -> dict[str, Any]:
     program = card.program
-    return {
+    store = card.store
+    color = program.card_color
+    ink = css_rgb(readable_ink(color))
+    barcode = {
+        "format": "PKBarcodeFormatQR",
+        "message": card.qr_code_data,
+        "messageEncoding": "iso-8859-1",
+        "altText": card.formatted_number,
+    }
+    if program.has_stamps and program.stamps_target:
+        primary = [_stamps_field(card)]
+        header = [_points_field(card)] if program.has_points else []
+    else:
+        primary = [_points_field(card)]
+        header = []
+    content: dict[str, Any] = {
         "formatVersion": 1,
         "passTypeIdentifier": credentials.pass_type_id,
         "teamIdentifier": credentials.team_id,
         "serialNumber": wallet_pass.apple_serial_number,
-        "organizationName": program.card_name or card.store.name,
-        "description": program.card_name or card.store.name,
-        "backgroundColor": program.card_color,
+        "organizationName": store.name,
+        "description": keys.DESCRIPTION,
+        "logoText": program.card_name,
+        "backgroundColor": css_rgb(color),
+        "foregroundColor": ink,
+        "labelColor": ink,
         "storeCard": {
-            "primaryFields": [{"key": "balance", "label": "Stamps", "value": card.stamp_count}],
+            "headerFields": header,
+            "primaryFields": primary,
+            "secondaryFields": _progress_fields(card),
+            "auxiliaryFields": [
+                {"key": "member", "label": keys.LABEL_MEMBER, "value": card.customer.name}
+            ],
+            "backFields": _back_fields(card, host),
         },
-        "barcodes": [
-            {
-                "format": "PKBarcodeFormatQR",
-                "message": card.qr_code_data,
-                "messageEncoding": "iso-8859-1",
-                "altText": card.formatted_number,
-            }
-        ],
+        "barcodes": [barcode],
+        # iOS before 9 reads only the single "barcode" (Apple's Pass reference).
+        "barcode": barcode,
         "voided": not card.is_active,
     }
+    if store.has_coordinates:
+        content["locations"] = [
+            {
+                "latitude": float(store.latitude),  # type: ignore[arg-type]
+                "longitude": float(store.longitude),  # type: ignore[arg-type]
+                "relevantText": keys.TEXT_RELEVANT,
+            }
+        ]
+    # Devices talk to the web service over https only; over http the pass gets neither key, and
+    # so never hands its token to a plain-text connection.
+    if settings.PUBLIC_SCHEME == "https":
+        content["webServiceURL"] = absolute_url(host, WEB_SERVICE_PATH)
+        content["authenticationToken"] = wallet_pass.apple_auth_token
+    return content
 
 
 def pass_files(
     wallet_pass: WalletPass, card: LoyaltyCard, credentials: AppleCredentials, *, host: str
 ) -> dict[str, bytes]:
     """Every file of the pass but the manifest and signature, by name."""
-    color = card.program.card_color
     return {
         "pass.json": json.dumps(
-            pass_json(wallet_pass, card, credentials, host=host), ensure_ascii=False
+            pass_json(wallet_pass, card, credentials, host=host),
+            ensure_ascii=False,
+            separators=(",", ":"),
         ).encode(),
-        "icon.png": _plain_png(color, 29, 29),
-        "icon@2x.png": _plain_png(color, 58, 58),
-        "icon@3x.png": _plain_png(color, 87, 87),
+        **pass_strings(pass_facts(card)),
+        **brand_files(card),
+        **strip_files(card),
     }

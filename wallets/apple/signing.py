@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from wallets.apple.credentials import AppleCredentials
 
-# PNGs are compressed already: storing them is faster and the archive hardly bigger.
-_STORED_SUFFIXES = (".png",)
+# PNGs are compressed already, and the small strings files and the signature hardly shrink:
+# storing them is faster (each deflated file costs a compressor) and the archive hardly bigger.
+_STORED_SUFFIXES = (".png", ".strings")
 
 
 def manifest(files: Mapping[str, bytes]) -> bytes:
@@ -54,6 +55,6 @@ def package(files: Mapping[str, bytes], credentials: AppleCredentials) -> bytes:
             archive.writestr(name, data, compress_type=compression)
         archive.writestr("manifest.json", manifest_bytes, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr(
-            "signature", sign(manifest_bytes, credentials), compress_type=zipfile.ZIP_DEFLATED
+            "signature", sign(manifest_bytes, credentials), compress_type=zipfile.ZIP_STORED
         )
     return buffer.getvalue()
