@@ -16,7 +16,13 @@ from common.admin import ObjectPagesAdmin, admin_url, adopt, backoffice_site
 from programs.admin_views import enrollment_links, poster_view, qr_png_view, qr_svg_view
 from programs.forms import LoyaltyProgramForm
 from programs.models import LoyaltyProgram, Store
-from programs.services import PROGRAM_FIELDS, create_program, update_program
+from programs.services import (
+    PROGRAM_FIELDS,
+    create_program,
+    create_store,
+    update_program,
+    update_store,
+)
 from programs.wallet_ids import WALLET_ID_FIELDS
 
 
@@ -32,6 +38,16 @@ class StoreAdmin(ObjectPagesAdmin):
     readonly_fields = ["program_link"]
     # Adds the QR code section and a "QR poster" button to the change page.
     change_form_template = "admin/programs/store/change_form.html"
+
+    def save_model(self, request: HttpRequest, obj: Store, form: BaseForm, change: bool) -> None:
+        # The form has validated the fields against the model; the service checks again under
+        # its own lock and announces a change that the store's passes show.
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.fields}
+        if change:
+            store = update_store(store=obj, **data)
+        else:
+            store = create_store(**{name: form.cleaned_data[name] for name in form.fields})
+        adopt(obj, store)
 
     def get_fieldsets(self, request: HttpRequest, obj: Store | None = None) -> list[Any]:
         fieldsets = list(super().get_fieldsets(request, obj))

@@ -66,6 +66,31 @@ def create_store(
     return store
 
 
+# What a store's passes show of it (the name, the address on the back, the location that brings
+# the pass to the lock screen): a change to one is announced for the store's programme.
+STORE_FIELDS_ON_PASSES = ("name", "address", "latitude", "longitude")
+
+
+@transaction.atomic
+def update_store(*, store: Store, **fields: Any) -> Store:
+    """Change some of a store's details; ValidationError with field errors on bad input. When its
+    cards show what changed, ``program_changed`` is announced with ``fields=["store"]``."""
+    store = Store.objects.select_for_update().get(pk=store.pk)
+    if "code" in fields:
+        fields["code"] = normalise_store_code(fields["code"])
+    changed = {name for name, value in fields.items() if getattr(store, name) != value}
+    for name, value in fields.items():
+        setattr(store, name, value)
+    store.full_clean()
+    store.save()
+    program_id = LoyaltyProgram.objects.filter(store=store).values_list("pk", flat=True).first()
+    if program_id is not None and changed & set(STORE_FIELDS_ON_PASSES):
+        announce_after_commit(
+            program_changed, sender=LoyaltyProgram, program_id=program_id, fields=["store"]
+        )
+    return store
+
+
 class ProgramExists(Conflict):
     default_code = "program_exists"
     default_message = _("This store already has a loyalty programme.")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -7,7 +9,9 @@ from django_tenants.utils import schema_context
 
 from merchants.models import Merchant
 from programs.services import create_store
+from programs.signals import program_changed
 from tests.cards.factories import CustomerFactory
+from tests.conftest import Loyalty
 from tests.programs.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +104,43 @@ def test_the_store_form_takes_coordinates_and_refuses_half_of_them(merchant: Mer
     with schema_context(merchant.schema_name):
         store = Store.objects.get(code="main")
     assert str(store.latitude) == "49.611622" and str(store.longitude) == "6.131935"
+
+
+def test_a_store_change_its_passes_show_is_announced_for_its_programme(
+    loyalty: Loyalty, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tests.programs.test_admin import signed_in
+
+    heard: list[dict] = []
+
+    def listener(sender: type, **payload: Any) -> None:
+        heard.append(payload)
+
+    program_changed.connect(listener)
+    try:
+        client = signed_in(loyalty.merchant)
+        store = loyalty.stamps_store
+        url = f"/admin/programs/store/{store.pk}/change/"
+        form = {
+            "name": store.name,
+            "code": store.code,
+            "is_active": "on",
+            "address": store.address,
+            "timezone": "Europe/Paris",
+            "latitude": "",
+            "longitude": "",
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(url, form).status_code == 302
+        assert heard == []  # the time zone is not on the pass
+
+        with django_capture_on_commit_callbacks(execute=True):
+            moved = {**form, "address": "2 Grand-Rue", "latitude": "49.6", "longitude": "6.13"}
+            assert client.post(url, moved).status_code == 302
+        assert heard == [{"signal": program_changed, "program_id": loyalty.stamps_program.pk,
+                          "fields": ["store"]}]  # fmt: skip
+    finally:
+        program_changed.disconnect(listener)
+    with schema_context(loyalty.merchant.schema_name):
+        store.refresh_from_db()
+    assert store.address == "2 Grand-Rue" and store.timezone == "Europe/Paris"
