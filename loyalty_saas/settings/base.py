@@ -456,7 +456,5 @@ LOGGING = {
         # replaced, so their records go through the redacting console handler only.
         "django": {"handlers": [], "propagate": True},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # httpx logs every request's URL at INFO: an APNs URL ends with the device's push token.
-        "httpx": {"level": "WARNING"},
     },
 }

@@ -212,6 +212,24 @@ def test_another_refusal_is_dropped_and_the_registration_kept(
     assert TOKEN_A[:6] in caplog.text
 
 
+def test_push_tokens_never_reach_the_log_whole(
+    shop: Loyalty, standin: ApnsStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    card = new_card(shop)
+    register(shop, card, TOKEN_A)
+    register(shop, card, TOKEN_B)
+    standin.script(TOKEN_B, GONE)
+
+    with caplog.at_level("DEBUG"):
+        assert stamp(shop, card).status_code == 201
+        assert eventually(lambda: registrations(shop) == {TOKEN_A})
+        for thread in _background_pushes():
+            thread.join(15)
+
+    assert TOKEN_B[:6] in caplog.text  # the removal is logged, with a hint of the token
+    assert TOKEN_A not in caplog.text and TOKEN_B not in caplog.text
+
+
 def test_a_stuck_apns_does_not_slow_a_stamp(
     shop: Loyalty, standin: ApnsStandIn, settings: Any
 ) -> None:

@@ -31,6 +31,12 @@ from wallets.apple.credentials import AppleCredentials, load_credentials
 
 logger = logging.getLogger("wallets.apns")
 
+# httpx logs each request's URL at INFO, httpcore, h2 and hpack the headers at DEBUG: an APNs
+# URL and its :path end with the device's push token. Whatever the logging configuration, they
+# say nothing below a warning in a process that pushes.
+for _name in ("httpx", "httpcore", "h2", "hpack"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
 
 def _timeout() -> httpx.Timeout:
     # Short, explicit (settings.APNS_TIMEOUT_SECONDS, 5 s by default): a stuck APNs costs a task a
