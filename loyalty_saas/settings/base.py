@@ -400,6 +400,10 @@ APPLE_PASS_KEY_PASSWORD = env_secret("APPLE_PASS_KEY_PASSWORD") or ""
 APPLE_WWDR_CERT_FILE = env.str("APPLE_WWDR_CERT_FILE", default="")
 APNS_URL = env.str("APNS_URL", default="https://api.push.apple.com")
 APNS_CA_FILE = env.str("APNS_CA_FILE", default="")
+# Changes to one card within this many seconds become one push per device (wallets/receivers.py).
+APPLE_PUSH_COALESCE_SECONDS = env.float("APPLE_PUSH_COALESCE_SECONDS", default=0.5)
+# How long a push waits for APNs (connect, send, answer) before it is tried again.
+APNS_TIMEOUT_SECONDS = env.float("APNS_TIMEOUT_SECONDS", default=5)
 GOOGLE_WALLET_ISSUER_ID = env.str("GOOGLE_WALLET_ISSUER_ID", default="")
 GOOGLE_WALLET_CREDENTIALS_FILE = env.str("GOOGLE_WALLET_CREDENTIALS_FILE", default="")
 GOOGLE_WALLET_API_URL = env.str(

@@ -1,0 +1,259 @@
+"""Telling Apple Wallet that passes changed: APNs over HTTP/2 (``httpx``), authenticated with the
+Pass Type ID certificate as the TLS client certificate.
+
+A pass's update notification is a POST to ``/3/device/<push token>`` with an empty JSON dictionary
+as payload, ``apns-topic`` = the pass type identifier and ``apns-push-type: background`` (which
+Apple wants sent with ``apns-priority: 5``). The phone then asks our web service which passes
+changed and downloads them: the notification carries nothing.
+
+Apple asks providers to keep their connection open rather than open one per notification, so each
+process keeps one client (one HTTP/2 connection, many concurrent streams) on an event loop of its
+own, and every task of the process sends through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import importlib.util
+import logging
+import os
+import ssl
+import sys
+import threading
+from collections.abc import Collection, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import hashes
+from django.conf import settings
+
+from wallets.apple.credentials import AppleCredentials, load_credentials
+
+logger = logging.getLogger("wallets.apns")
+
+# httpx logs each request's URL at INFO, httpcore, h2 and hpack the headers at DEBUG: an APNs
+# URL and its :path end with the device's push token. Whatever the logging configuration, they
+# say nothing below a warning in a process that pushes.
+for _name in ("httpx", "httpcore", "h2", "hpack"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+# httpcore tries ``import sniffio`` several times per request; anyio 4 no longer brings it, and a
+# failed import searches sys.path each time (~0.14 ms here, a quarter of a push's CPU). When it
+# is not installed, make the failure immediate: the same ImportError, without the search.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
+
+def _timeout() -> httpx.Timeout:
+    # Short, explicit (settings.APNS_TIMEOUT_SECONDS, 5 s by default): a stuck APNs costs a task a
+    # few seconds, never a request (pushes run in tasks).
+    seconds = settings.APNS_TIMEOUT_SECONDS
+    return httpx.Timeout(connect=seconds, read=seconds, write=seconds, pool=2 * seconds)
+
+
+# Requests in flight at once: httpcore opens at most 100 streams on an HTTP/2 connection, and
+# requests queued beyond that cost it a scan of its queue each (measured: more is slower).
+CONCURRENCY = 100
+# In-task attempts for a token that got 429, 5xx or no answer; then the Celery task retries.
+ATTEMPTS = 3
+BACKOFF_SECONDS = 0.25  # doubled after each attempt
+EMPTY_PAYLOAD = b"{}"
+
+
+class PushStatus(enum.Enum):
+    DELIVERED = "delivered"  # 200
+    GONE = "gone"  # 410, or 400 BadDeviceToken / Unregistered: the registration is dead
+    RETRY = "retry"  # 429, 5xx, timeout or a broken connection: try again later
+    DROPPED = "dropped"  # another 4xx: retrying cannot help (logged)
+
+
+# 400 reasons that mean the token will never work for this topic.
+DEAD_TOKEN_REASONS = frozenset({"BadDeviceToken", "Unregistered", "DeviceTokenNotForTopic"})
+
+
+@dataclass(frozen=True)
+class PushResult:
+    status: PushStatus
+    code: int = 0  # the HTTP status; 0 when no answer came
+    reason: str = ""  # APNs' reason, or the transport error's name
+    gone_since_ms: int | None = None  # a 410's timestamp: the token is invalid since then
+
+
+def token_hint(token: str) -> str:
+    """What a log line may show of a push token."""
+    return f"{token[:6]}…"
+
+
+def _classify(response: httpx.Response) -> PushResult:
+    code = response.status_code
+    if code == 200:
+        return PushResult(PushStatus.DELIVERED, code)
+    reason, timestamp = "", None
+    try:
+        body = response.json()
+        reason = str(body.get("reason", ""))
+        timestamp = body.get("timestamp")
+    except (ValueError, AttributeError):
+        pass
+    if code == 410 or (code == 400 and reason in DEAD_TOKEN_REASONS):
+        since = int(timestamp) if code == 410 and isinstance(timestamp, int | float) else None
+        return PushResult(PushStatus.GONE, code, reason, since)
+    if code == 429 or code >= 500:
+        return PushResult(PushStatus.RETRY, code, reason)
+    return PushResult(PushStatus.DROPPED, code, reason)
+
+
+def _ssl_context(credentials: AppleCredentials) -> ssl.SSLContext:
+    context = ssl.create_default_context()  # the system's trust store
+    if settings.APNS_CA_FILE:
+        context.load_verify_locations(settings.APNS_CA_FILE)
+    context.load_cert_chain(
+        credentials.cert_file, credentials.key_file, credentials.key_password or None
+    )
+    return context
+
+
+def _client_key(credentials: AppleCredentials) -> tuple:
+    # A renewed certificate, another endpoint or CA: a new connection.
+    fingerprint = credentials.pass_cert.fingerprint(hashes.SHA256()).hex()
+    return (
+        fingerprint,
+        credentials.key_file,
+        settings.APNS_URL,
+        settings.APNS_CA_FILE,
+        settings.APNS_TIMEOUT_SECONDS,
+    )
+
+
+class _Sender:
+    """One event loop thread and one HTTP/2 client per process (re-made after a fork)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._loop = asyncio.new_event_loop()
+        self._client: httpx.AsyncClient | None = None
+        self._client_key: tuple | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, name="apns", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    async def client(self, key: tuple, make: Any) -> httpx.AsyncClient:
+        if self._client is None or key != self._client_key:
+            old, self._client = self._client, make()
+            self._client_key = key
+            if old is not None:
+                await old.aclose()
+        return self._client
+
+
+_sender: _Sender | None = None
+_sender_lock = threading.Lock()
+
+
+def _get_sender() -> _Sender:
+    global _sender
+    with _sender_lock:
+        if _sender is None or _sender.pid != os.getpid():
+            _sender = _Sender()
+        return _sender
+
+
+async def _post(client: httpx.AsyncClient, url: str, headers: httpx.Headers) -> PushResult:
+    try:
+        response = await client.post(url, content=EMPTY_PAYLOAD, headers=headers)
+    except httpx.TransportError as error:  # timeouts, refused or broken connections
+        return PushResult(PushStatus.RETRY, 0, type(error).__name__)
+    return _classify(response)
+
+
+async def _send_all(
+    sender: _Sender,
+    key: tuple,
+    credentials: AppleCredentials,
+    tokens: list[str],
+    topic: str,
+    base_url: str,
+) -> dict[str, PushResult]:
+    client = await sender.client(
+        key,
+        lambda: httpx.AsyncClient(
+            http2=True,
+            verify=_ssl_context(credentials),
+            timeout=_timeout(),
+            limits=httpx.Limits(max_connections=4, keepalive_expiry=600),
+        ),
+    )
+    headers = httpx.Headers(
+        {
+            "apns-topic": topic,
+            "apns-push-type": "background",
+            "apns-priority": "5",
+            "content-type": "application/json",
+        }
+    )
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(token: str) -> tuple[str, PushResult]:
+        async with semaphore:
+            return token, await _post(client, f"{base_url}/3/device/{token}", headers)
+
+    results: dict[str, PushResult] = {}
+    pending = tokens
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+        for token, result in await asyncio.gather(*(one(token) for token in pending)):
+            results[token] = result
+        pending = [token for token in pending if results[token].status is PushStatus.RETRY]
+        if not pending:
+            break
+    return results
+
+
+def send_pushes(tokens: Collection[str], *, topic: str | None = None) -> dict[str, PushResult]:
+    """Send one update notification to each push token, concurrently on the process's APNs
+    connection; tokens that get 429, 5xx or no answer are tried again (``ATTEMPTS`` in all, with
+    backoff). Returns the last result of each token. AppleCredentialsError when Apple Wallet is
+    off or its files cannot be read."""
+    unique = list(dict.fromkeys(tokens))
+    if not unique:
+        return {}
+    credentials = load_credentials()
+    sender = _get_sender()
+    results = sender.run(
+        _send_all(
+            sender,
+            _client_key(credentials),
+            credentials,
+            unique,
+            topic or credentials.pass_type_id,
+            settings.APNS_URL.rstrip("/"),
+        )
+    )
+    for token, result in results.items():
+        if result.status in (PushStatus.DROPPED, PushStatus.RETRY):
+            logger.warning(
+                "APNs push to %s not delivered: %s %s (%s)",
+                token_hint(token),
+                result.code or "-",
+                result.reason,
+                result.status.value,
+            )
+    return results
+
+
+def close() -> None:
+    """Close this process's APNs connection (tests, shutdown); the next push opens another."""
+    global _sender
+    with _sender_lock:
+        sender, _sender = _sender, None
+    if sender is None or sender.pid != os.getpid():
+        return
+    if sender._client is not None:
+        sender.run(sender._client.aclose())
+    sender._loop.call_soon_threadsafe(sender._loop.stop)
+    sender._thread.join(5)
