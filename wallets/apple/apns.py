@@ -165,8 +165,13 @@ def _get_sender() -> _Sender:
 
 
 # What httpcore raises when no answer comes: timeouts, refused or broken connections, a
-# connection APNs closed (GOAWAY) under our streams.
-_TRANSPORT_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError)
+# connection APNs closed (GOAWAY) under our streams (the errors httpx calls TransportError).
+_TRANSPORT_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+)
 
 
 async def _post(
