@@ -8,7 +8,8 @@ headers, body, the client certificate's subject) and answers per device token as
 Runs on an asyncio loop in a background thread (``ApnsStandIn``), or in a process of its own:
 ``python -m tests.wallets.apns_standin --client-ca root.pem --client-ca wwdr.pem --folder DIR``
 prints one JSON line ``{"url", "ca_file"}`` and then, with ``--report``, one JSON line per request
-``{"token", "at"}`` (``time.time()`` when the request ended).
+``{"token", "at"}`` (``time.time()`` when the request ended), or with ``--count-only`` (the
+throughput bench) records nothing and answers every request 200 as cheaply as it can.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ UNAVAILABLE = Reply(503, "ServiceUnavailable")
 TOO_MANY = Reply(429, "TooManyRequests")
 
 Script = Reply | str  # a reply, or STALL
+_BARE_OK = [(b":status", b"200")]
 
 
 @dataclass(frozen=True)
@@ -145,10 +147,14 @@ class ApnsStandIn:
         tls: ServerTLS,
         client_ca_files: Iterable[Path | str],
         on_request: Callable[[Recorded], None] | None = None,
+        count_only: bool = False,
     ) -> None:
         self.tls = tls
         self._client_ca_files = [str(path) for path in client_ca_files]
         self._on_request = on_request
+        # The throughput bench: every request gets 200, only ``count`` says how many came.
+        self.count_only = count_only
+        self.count = 0
         self._scripts: dict[str, list[Script]] = {}
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
@@ -222,7 +228,19 @@ class ApnsStandIn:
         assert task is not None
         self._handlers.add(task)
         subject = _subject(writer.get_extra_info("peercert"))
-        config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
+        if self.count_only:
+            # Every header h2 checks or normalises costs CPU per request: the bench's stand-in
+            # must not be what limits the client (it still checks the client certificate).
+            config = h2.config.H2Configuration(
+                client_side=False,
+                header_encoding=None,
+                validate_inbound_headers=False,
+                normalize_inbound_headers=False,
+                validate_outbound_headers=False,
+                normalize_outbound_headers=False,
+            )
+        else:
+            config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
         conn = h2.connection.H2Connection(config=config)
         # APNs allows many concurrent streams on an authenticated connection.
         conn.local_settings = h2.settings.Settings(
@@ -237,7 +255,13 @@ class ApnsStandIn:
                 data = await reader.read(65536)
                 if not data:
                     break
-                for event in conn.receive_data(data):
+                events = conn.receive_data(data)
+                if self.count_only:
+                    self._count(conn, events)
+                    writer.write(conn.data_to_send())
+                    await writer.drain()
+                    continue
+                for event in events:
                     if isinstance(event, h2.events.RequestReceived):
                         streams[event.stream_id] = (dict(event.headers), bytearray())
                     elif isinstance(event, h2.events.DataReceived):
@@ -258,6 +282,17 @@ class ApnsStandIn:
         finally:
             self._handlers.discard(task)
             writer.close()
+
+    def _count(self, conn: h2.connection.H2Connection, events: list[h2.events.Event]) -> None:
+        """``count_only``: a bare 200 (no apns-id) to every request that ended, no records."""
+        for event in events:
+            if isinstance(event, h2.events.StreamEnded):
+                self.count += 1
+                conn.send_headers(event.stream_id, _BARE_OK, end_stream=True)
+            elif isinstance(event, h2.events.DataReceived):
+                conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, h2.events.ConnectionTerminated):
+                raise ConnectionResetError
 
     def _answer(
         self,
@@ -349,6 +384,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--folder", required=True, help="where to write the server's TLS files")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--report", action="store_true", help="print one line per request")
+    parser.add_argument(
+        "--count-only", action="store_true", help="answer 200 to all, record nothing (bench)"
+    )
     args = parser.parse_args(argv)
 
     def report(recorded: Recorded) -> None:
@@ -357,7 +395,10 @@ def main(argv: list[str] | None = None) -> None:
 
     tls = make_server_tls(Path(args.folder))
     standin = ApnsStandIn(
-        tls=tls, client_ca_files=args.client_ca, on_request=report if args.report else None
+        tls=tls,
+        client_ca_files=args.client_ca,
+        on_request=report if args.report else None,
+        count_only=args.count_only,
     )
     standin.start(args.port)
     print(json.dumps({"url": standin.url, "ca_file": str(tls.ca_file)}), flush=True)

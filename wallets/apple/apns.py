@@ -1,5 +1,5 @@
-"""Telling Apple Wallet that passes changed: APNs over HTTP/2 (``httpx``), authenticated with the
-Pass Type ID certificate as the TLS client certificate.
+"""Telling Apple Wallet that passes changed: APNs over HTTP/2 (``httpx[http2]``'s stack: httpcore
+and h2), authenticated with the Pass Type ID certificate as the TLS client certificate.
 
 A pass's update notification is a POST to ``/3/device/<push token>`` with an empty JSON dictionary
 as payload, ``apns-topic`` = the pass type identifier and ``apns-push-type: background`` (which
@@ -9,12 +9,20 @@ changed and downloads them: the notification carries nothing.
 Apple asks providers to keep their connection open rather than open one per notification, so each
 process keeps one client (one HTTP/2 connection, many concurrent streams) on an event loop of its
 own, and every task of the process sends through it.
+
+A push is CPU-bound on our side (the network round trip overlaps with a hundred others), so the
+client talks to httpcore's connection pool directly, the transport under ``httpx.AsyncClient``,
+with the headers of a batch built once, and httpcore runs on asyncio's own TLS transport
+(wallets/apple/apns_network.py) rather than anyio's. Measured by bench/apple_wallet.py-like runs
+of 5,000 pushes, 100 in flight, on the shared development machine: ``httpx.AsyncClient`` ~1.2-1.4
+ms of client CPU per push; httpcore's pool directly ~0.72 ms; on the asyncio backend ~0.48 ms.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import logging
 import os
 import ssl
@@ -22,11 +30,13 @@ import threading
 from collections.abc import Collection, Coroutine
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
-import httpx
+import httpcore
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 
+from wallets.apple.apns_network import AsyncioBackend
 from wallets.apple.credentials import AppleCredentials, load_credentials
 
 logger = logging.getLogger("wallets.apns")
@@ -38,11 +48,11 @@ for _name in ("httpx", "httpcore", "h2", "hpack"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 
-def _timeout() -> httpx.Timeout:
+def _timeouts() -> dict[str, float]:
     # Short, explicit (settings.APNS_TIMEOUT_SECONDS, 5 s by default): a stuck APNs costs a task a
     # few seconds, never a request (pushes run in tasks).
     seconds = settings.APNS_TIMEOUT_SECONDS
-    return httpx.Timeout(connect=seconds, read=seconds, write=seconds, pool=2 * seconds)
+    return {"connect": seconds, "read": seconds, "write": seconds, "pool": 2 * seconds}
 
 
 # Requests in flight at once: httpcore opens at most 100 streams on an HTTP/2 connection, and
@@ -78,13 +88,13 @@ def token_hint(token: str) -> str:
     return f"{token[:6]}…"
 
 
-def _classify(response: httpx.Response) -> PushResult:
-    code = response.status_code
+def _classify(response: httpcore.Response) -> PushResult:
+    code = response.status
     if code == 200:
         return PushResult(PushStatus.DELIVERED, code)
     reason, timestamp = "", None
     try:
-        body = response.json()
+        body = json.loads(response.content)
         reason = str(body.get("reason", ""))
         timestamp = body.get("timestamp")
     except (ValueError, AttributeError):
@@ -125,7 +135,7 @@ class _Sender:
     def __init__(self) -> None:
         self.pid = os.getpid()
         self._loop = asyncio.new_event_loop()
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpcore.AsyncConnectionPool | None = None
         self._client_key: tuple | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, name="apns", daemon=True)
         self._thread.start()
@@ -133,7 +143,7 @@ class _Sender:
     def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
-    async def client(self, key: tuple, make: Any) -> httpx.AsyncClient:
+    async def client(self, key: tuple, make: Any) -> httpcore.AsyncConnectionPool:
         if self._client is None or key != self._client_key:
             old, self._client = self._client, make()
             self._client_key = key
@@ -154,12 +164,42 @@ def _get_sender() -> _Sender:
         return _sender
 
 
-async def _post(client: httpx.AsyncClient, url: str, headers: httpx.Headers) -> PushResult:
+# What httpcore raises when no answer comes: timeouts, refused or broken connections, a
+# connection APNs closed (GOAWAY) under our streams (the errors httpx calls TransportError).
+_TRANSPORT_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+)
+
+
+async def _post(
+    client: httpcore.AsyncConnectionPool,
+    url: httpcore.URL,
+    headers: list[tuple[bytes, bytes]],
+    extensions: dict[str, Any],
+) -> PushResult:
     try:
-        response = await client.post(url, content=EMPTY_PAYLOAD, headers=headers)
-    except httpx.TransportError as error:  # timeouts, refused or broken connections
+        response = await client.request(
+            b"POST", url, headers=headers, content=EMPTY_PAYLOAD, extensions=extensions
+        )
+    except _TRANSPORT_ERRORS as error:
         return PushResult(PushStatus.RETRY, 0, type(error).__name__)
     return _classify(response)
+
+
+def _new_pool(credentials: AppleCredentials) -> httpcore.AsyncConnectionPool:
+    return httpcore.AsyncConnectionPool(
+        ssl_context=_ssl_context(credentials),
+        http1=False,  # APNs speaks HTTP/2 only
+        http2=True,
+        # httpcore sends every request to the first HTTP/2 connection (up to 100 streams on it):
+        # more connections would only come in after that one broke.
+        max_connections=4,
+        keepalive_expiry=600,
+        network_backend=AsyncioBackend(),
+    )
 
 
 async def _send_all(
@@ -170,28 +210,31 @@ async def _send_all(
     topic: str,
     base_url: str,
 ) -> dict[str, PushResult]:
-    client = await sender.client(
-        key,
-        lambda: httpx.AsyncClient(
-            http2=True,
-            verify=_ssl_context(credentials),
-            timeout=_timeout(),
-            limits=httpx.Limits(max_connections=4, keepalive_expiry=600),
-        ),
-    )
-    headers = httpx.Headers(
-        {
-            "apns-topic": topic,
-            "apns-push-type": "background",
-            "apns-priority": "5",
-            "content-type": "application/json",
-        }
-    )
+    client = await sender.client(key, lambda: _new_pool(credentials))
+    base = httpcore.URL(base_url)
+    # Built once for the batch: only the URL's target differs from one push to the next.
+    authority = base.host if base.port is None else base.host + b":%d" % base.port
+    headers = [
+        (b"host", authority),
+        (b"apns-topic", topic.encode("ascii")),
+        (b"apns-push-type", b"background"),
+        (b"apns-priority", b"5"),
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(EMPTY_PAYLOAD)),
+    ]
+    extensions = {"timeout": _timeouts()}
+    prefix = base.target.rstrip(b"/") + b"/3/device/"
     semaphore = asyncio.Semaphore(CONCURRENCY)
 
     async def one(token: str) -> tuple[str, PushResult]:
+        url = httpcore.URL(
+            scheme=base.scheme,
+            host=base.host,
+            port=base.port,
+            target=prefix + quote(token, safe="").encode("ascii"),
+        )
         async with semaphore:
-            return token, await _post(client, f"{base_url}/3/device/{token}", headers)
+            return token, await _post(client, url, headers, extensions)
 
     results: dict[str, PushResult] = {}
     pending = tokens
