@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import DateTimeField, Func
-from django.db.models.functions import Greatest
 
+from wallets.apple.package import PASS_SOURCES, pass_version
 from wallets.apple.web_service import moment_of, next_tag
 from wallets.models import AppleRegistration, WalletPass
 
@@ -19,7 +19,7 @@ def find_wallet_pass(*, serial_number: str) -> WalletPass | None:
 def find_apple_pass(*, serial_number: str) -> WalletPass | None:
     """A pass with everything it shows loaded (``apple.package.build_pkpass``)."""
     return (
-        WalletPass.objects.select_related("card", "card__customer", "card__program", "card__store")
+        WalletPass.objects.select_related("card", *(f"card__{name}" for name in PASS_SOURCES))
         .filter(apple_serial_number=serial_number)
         .first()
     )
@@ -54,14 +54,8 @@ def passes_updated_since(*, device_library_id: str, tag: str | None) -> UpdatedP
     ``now()``, the start of the transaction: the same in a request's autocommit, and never stale
     if this runs late in a longer transaction.
     """
-    card = "wallet_pass__card__"
     rows = AppleRegistration.objects.filter(device_library_id=device_library_id).annotate(
-        version=Greatest(
-            f"{card}updated_at",
-            f"{card}customer__updated_at",
-            f"{card}program__updated_at",
-            f"{card}store__updated_at",
-        ),
+        version=pass_version("wallet_pass__card__"),
         database_now=Func(function="statement_timestamp", output_field=DateTimeField()),
     )
     since = moment_of(tag)

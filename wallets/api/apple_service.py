@@ -19,8 +19,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +28,7 @@ from common.api import ErrorSerializer, error_responses
 from common.errors import ApplicationError, NotFound
 from common.parsers import JSONParser
 from common.throttling import ClientIpRateThrottle
+from wallets.api.negotiation import IgnoreAccept
 from wallets.apple.credentials import AppleCredentialsError
 from wallets.apple.package import build_pkpass, pass_modified_at
 from wallets.apple.web_service import authorization_matches, last_modified, not_modified
@@ -61,21 +61,13 @@ class AppleLogThrottle(ClientIpRateThrottle):
     scope = "apple_device_logs"
 
 
-class _IgnoreAccept(DefaultContentNegotiation):
-    # Apple Wallet does not negotiate: the pass is a pkpass, everything else (errors too) JSON.
-    def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
-
-
 class AppleWebServiceApi(APIView):
     authentication_classes: list = []  # public: Apple Wallet authenticates with the pass's token
     permission_classes: list = []
     throttle_classes = [AppleDeviceThrottle]
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser]
-    content_negotiation_class = _IgnoreAccept
+    content_negotiation_class = IgnoreAccept
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

@@ -8,21 +8,20 @@ a configured Google Wallet answers 503 ``unavailable`` with a ``Retry-After``.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.http import HttpResponse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import ErrorSerializer, error_responses
 from common.errors import NotFound
+from wallets.api.negotiation import IgnoreAccept
 from wallets.apple.credentials import AppleCredentialsError
 from wallets.apple.package import build_pkpass
 from wallets.config import apple_configured, google_configured
@@ -47,23 +46,11 @@ def _unavailable(retry_after: int) -> Response:
     )
 
 
-class _AlwaysJson(BaseContentNegotiation):
-    # A wallet app asks for application/vnd.apple.pkpass: the pass itself is a plain response,
-    # and an error is JSON rather than a 406.
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0] if parsers else None
-
-    def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
-
-
 class PassApi(APIView):
     authentication_classes: list = []  # public: the serial number is the secret
     permission_classes: list = []
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = _AlwaysJson
+    content_negotiation_class = IgnoreAccept
 
     def configured(self) -> bool:
         raise NotImplementedError

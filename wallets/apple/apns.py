@@ -33,7 +33,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpcore
-from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 
 from wallets.apple.apns_network import AsyncioBackend
@@ -119,9 +118,8 @@ def _ssl_context(credentials: AppleCredentials) -> ssl.SSLContext:
 
 def _client_key(credentials: AppleCredentials) -> tuple:
     # A renewed certificate, another endpoint or CA: a new connection.
-    fingerprint = credentials.pass_cert.fingerprint(hashes.SHA256()).hex()
     return (
-        fingerprint,
+        credentials.fingerprint,
         credentials.key_file,
         settings.APNS_URL,
         settings.APNS_CA_FILE,

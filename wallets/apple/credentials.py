@@ -4,12 +4,14 @@ certificate is picked up without a restart)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from django.conf import settings
 
@@ -30,6 +32,18 @@ class AppleCredentials:
     cert_file: str
     key_file: str
     key_password: str
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes with the identifiers, the signing certificate or the intermediate: a renewed
+        certificate gives every built pass a new cache key and APNs a new connection."""
+        parts = (
+            self.pass_type_id,
+            self.team_id,
+            self.pass_cert.fingerprint(hashes.SHA256()).hex(),
+            self.wwdr_cert.fingerprint(hashes.SHA256()).hex(),
+        )
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 _lock = threading.Lock()

@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models.functions import Greatest
 
 from cards.models import LoyaltyCard
-from wallets.apple.credentials import AppleCredentials, load_credentials
+from wallets.apple.credentials import load_credentials
 from wallets.apple.pass_content import pass_files
 from wallets.apple.signing import package
 from wallets.models import WalletPass
@@ -28,34 +26,25 @@ class BuiltPass:
     modified_at: dt.datetime  # when what the pass shows last changed (Last-Modified)
 
 
+# The rows besides the card whose fields a pass shows. The latest ``updated_at`` among the card
+# and these is the pass's version: read from loaded objects here, computed by the database in
+# ``selectors.passes_updated_since``, and both from this one list.
+PASS_SOURCES = ("customer", "program", "store")
+
+
 def pass_modified_at(card: LoyaltyCard) -> dt.datetime:
     """The last change to anything the pass shows: the card, its customer, programme, store.
 
     Needs them loaded with the card (``selectors.find_apple_pass``)."""
-    return max(
-        card.updated_at, card.customer.updated_at, card.program.updated_at, card.store.updated_at
+    return max(card.updated_at, *(getattr(card, name).updated_at for name in PASS_SOURCES))
+
+
+def pass_version(card_path: str) -> Greatest:
+    """``pass_modified_at`` as a database expression, for the card at ``card_path``
+    (e.g. ``"wallet_pass__card__"``)."""
+    return Greatest(
+        f"{card_path}updated_at", *(f"{card_path}{name}__updated_at" for name in PASS_SOURCES)
     )
-
-
-def credentials_fingerprint(credentials: AppleCredentials) -> str:
-    """Changes with the signing certificate, the intermediate or the identifiers: a renewed
-    certificate gives every pass a new cache key."""
-    return _fingerprint(
-        credentials.pass_type_id, credentials.team_id, credentials.pass_cert, credentials.wwdr_cert
-    )
-
-
-@lru_cache(maxsize=8)
-def _fingerprint(
-    pass_type_id: str, team_id: str, pass_cert: x509.Certificate, wwdr_cert: x509.Certificate
-) -> str:
-    parts = (
-        pass_type_id,
-        team_id,
-        pass_cert.fingerprint(hashes.SHA256()).hex(),
-        wwdr_cert.fingerprint(hashes.SHA256()).hex(),
-    )
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 def _cache_key(
@@ -86,7 +75,7 @@ def build_pkpass(wallet_pass: WalletPass, *, host: str, use_cache: bool = True) 
     card = wallet_pass.card
     credentials = load_credentials()
     modified_at = pass_modified_at(card)
-    key = _cache_key(wallet_pass, modified_at, host, credentials_fingerprint(credentials))
+    key = _cache_key(wallet_pass, modified_at, host, credentials.fingerprint)
     if use_cache and (data := cache.get(key)) is not None:
         return BuiltPass(data=data, modified_at=modified_at)
     files = pass_files(wallet_pass, card, credentials, host=host)
