@@ -76,6 +76,8 @@ PUBLIC: dict[str, dict[str, str]] = {
         "serial is the credential, as Apple Wallet fetches it without an account",
         "api/v1/loyalty/passes/google/<str:serial>": "the link to save a customer's pass in "
         "Google Wallet, under the same random serial",
+        "api/v1/loyalty/passes/google/logo/<int:program_id>.png": "a programme's default logo, "
+        "which Google Wallet fetches without an account (the card colour and an initial)",
         f"{APPLE_DEVICE}/registrations/<str:pass_type_id>/<str:serial_number>": "Apple Wallet "
         "registers a device for a pass's pushes without an account; the pass's own token "
         "(ApplePass) is the credential",

@@ -1,5 +1,5 @@
-"""What the wallets keep about a card and a programme (SPEC §2). Apple device registrations
-arrive with the Apple Wallet integration (SPEC §5)."""
+"""What the wallets keep about a card and a programme (SPEC §2, §5): the pass identifiers, the
+Apple devices that hold a pass, and what Google Wallet last accepted for a programme and a card."""
 
 from __future__ import annotations
 
@@ -35,6 +35,18 @@ class WalletPass(TimeStampedModel):
     )
     apple_auth_token = models.CharField(max_length=64, default=new_auth_token, editable=False)
     google_object_id = models.CharField(max_length=200, blank=True, editable=False)
+    # Google Wallet (wallets.google.sync): the object as Google last accepted it, empty until it
+    # is inserted. Patches carry only the top-level fields that differ from it.
+    google_object = models.JSONField(default=dict, blank=True, editable=False)
+    google_synced_at = models.DateTimeField(_("Google Wallet synced at"), null=True, blank=True)
+    # The last permanent refusal (a 4xx other than quota), shown in the back office; cleared by
+    # the next accepted request.
+    google_error = models.TextField(_("Google Wallet error"), blank=True)
+    google_error_at = models.DateTimeField(_("Google Wallet error at"), null=True, blank=True)
+    # Whether the card had a reward ready when Google last accepted it, and when the customer
+    # was last notified (Google allows 3 notifications per pass per 24 hours).
+    google_reward_ready = models.BooleanField(default=False, editable=False)
+    google_notified_at = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("wallet pass")
@@ -62,6 +74,30 @@ class ProgramWallet(TimeStampedModel):
 
     def __str__(self) -> str:
         return str(self.program_id)
+
+
+class GoogleClass(TimeStampedModel):
+    """A programme's LoyaltyClass in Google Wallet (wallets.google.sync): what Google last
+    accepted, or why it refused it."""
+
+    program = models.OneToOneField(
+        "programs.LoyaltyProgram",
+        on_delete=models.CASCADE,
+        related_name="google_class",
+        verbose_name=_("programme"),
+    )
+    class_id = models.CharField(_("class ID"), max_length=200, unique=True)
+    body = models.JSONField(default=dict, blank=True, editable=False)
+    synced_at = models.DateTimeField(_("synced at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    error_at = models.DateTimeField(_("error at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Google Wallet class")
+        verbose_name_plural = _("Google Wallet classes")
+
+    def __str__(self) -> str:
+        return self.class_id
 
 
 class AppleRegistration(TimeStampedModel):

@@ -1,7 +1,9 @@
 """The wallets listen to the engine's announcements (connected in WalletsConfig.ready()).
 
 Receivers run after commit in the process that committed, often inside a cashier's request: they
-only decide whether a push is due and queue it, at the end of the coalescing window.
+only decide whether an update is due and queue it, at the end of the coalescing window
+(``wallets.pending``): an Apple push for cards some device holds, a Google Wallet sync for every
+card (its object is inserted on enrollment and patched on every change).
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from celery import Task
 from django.conf import settings
 from django.db import connection, connections
 
-from wallets.apple.push import has_registrations, mark_push_pending
-from wallets.config import apple_configured
-from wallets.tasks import push_cards_task, push_program_task
+from wallets.apple.push import has_registrations
+from wallets.config import apple_configured, google_configured
+from wallets.pending import mark_pending
+from wallets.tasks import (
+    google_sync_cards_task,
+    google_sync_program_task,
+    push_cards_task,
+    push_program_task,
+)
 
 logger = logging.getLogger("wallets")
 
@@ -38,11 +46,16 @@ def _queue(task: Task, *, kwargs: dict[str, Any], window: float) -> None:
         timer = threading.Timer(
             window, _run_in_background, args=(task, kwargs, connection.schema_name)
         )
-        timer.name = f"apple-push-{task.name.rsplit('.', 1)[-1]}"
+        timer.name = f"wallet-{task.name.rsplit('.', 1)[-1]}"
         timer.daemon = True
         timer.start()
     else:
         task.apply_async(kwargs=kwargs, countdown=window)
+
+
+def _queue_once(task: Task, *, kind: str, pk: int, kwargs: dict[str, Any], window: float) -> None:
+    if mark_pending(kind=kind, schema_name=connection.schema_name, pk=pk, window=window):
+        _queue(task, kwargs=kwargs, window=window)
 
 
 def push_card(*, card_id: int) -> None:
@@ -52,23 +65,51 @@ def push_card(*, card_id: int) -> None:
     if not has_registrations(card_id=card_id):
         return
     window = settings.APPLE_PUSH_COALESCE_SECONDS
-    schema_name = connection.schema_name
-    if mark_push_pending(kind="card", schema_name=schema_name, pk=card_id, window=window):
-        _queue(push_cards_task, kwargs={"card_ids": [card_id]}, window=window)
+    _queue_once(
+        push_cards_task,
+        kind="apple-card",
+        pk=card_id,
+        kwargs={"card_ids": [card_id]},
+        window=window,
+    )
+
+
+def sync_google_card(*, card_id: int) -> None:
+    if not google_configured():
+        return
+    window = settings.GOOGLE_WALLET_COALESCE_SECONDS
+    _queue_once(
+        google_sync_cards_task,
+        kind="google-card",
+        pk=card_id,
+        kwargs={"card_ids": [card_id]},
+        window=window,
+    )
 
 
 def on_card_changed(sender: type, *, card_id: int, **kwargs: Any) -> None:
     push_card(card_id=card_id)
+    sync_google_card(card_id=card_id)  # "enrolled" inserts the object
 
 
 def on_card_deactivated(sender: type, *, card_id: int, **kwargs: Any) -> None:
     push_card(card_id=card_id)  # the pass shows itself voided
+    sync_google_card(card_id=card_id)  # the object becomes INACTIVE
 
 
 def on_program_changed(sender: type, *, program_id: int, **kwargs: Any) -> None:
-    if not apple_configured():
-        return
-    window = settings.APPLE_PUSH_COALESCE_SECONDS
-    schema_name = connection.schema_name
-    if mark_push_pending(kind="program", schema_name=schema_name, pk=program_id, window=window):
-        _queue(push_program_task, kwargs={"program_id": program_id}, window=window)
+    kwargs = {"program_id": program_id}
+    if apple_configured():
+        window = settings.APPLE_PUSH_COALESCE_SECONDS
+        _queue_once(
+            push_program_task, kind="apple-program", pk=program_id, kwargs=kwargs, window=window
+        )
+    if google_configured():
+        window = settings.GOOGLE_WALLET_COALESCE_SECONDS
+        _queue_once(
+            google_sync_program_task,
+            kind="google-program",
+            pk=program_id,
+            kwargs=kwargs,
+            window=window,
+        )

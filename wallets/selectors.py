@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -10,9 +11,12 @@ from wallets.apple.web_service import moment_of, next_tag
 from wallets.models import AppleRegistration, WalletPass
 
 
-def find_wallet_pass(*, serial_number: str) -> WalletPass | None:
+def find_wallet_pass(*, serial_number: str, relations: Sequence[str] = ()) -> WalletPass | None:
+    """The pass with its card (and the card's ``relations``) loaded."""
     return (
-        WalletPass.objects.select_related("card").filter(apple_serial_number=serial_number).first()
+        WalletPass.objects.select_related("card", *(f"card__{name}" for name in relations))
+        .filter(apple_serial_number=serial_number)
+        .first()
     )
 
 

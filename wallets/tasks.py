@@ -1,5 +1,6 @@
 """Background work of the wallets. Tasks take ids, run in their merchant's schema (the schema they
-were queued from) and are safe to run twice: a push says only "something changed"."""
+were queued from) and are safe to run twice: a push says only "something changed", and a Google
+sync sends the latest state (or nothing, when Google has it)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ import logging
 from celery import Task, shared_task
 from django.db import OperationalError, connection
 
-from wallets.apple.push import clear_push_pending, push_to_cards, registered_card_batches
+from programs.models import LoyaltyProgram
+from wallets.apple.push import push_to_cards, registered_card_batches
+from wallets.config import google_configured
+from wallets.google.client import GoogleTransientError
+from wallets.google.sync import card_batches, sync_cards, sync_class
+from wallets.pending import clear_pending
 
 logger = logging.getLogger("wallets.apns")
+google_logger = logging.getLogger("wallets.google")
 
 # Cards per programme push task: one APNs connection carries the whole batch concurrently.
 PROGRAM_PUSH_BATCH = 500
@@ -43,7 +50,7 @@ def push_cards_task(
     """Tell every device registered for these cards' Apple passes that they changed."""
     if registration_ids is None:
         for card_id in card_ids:
-            clear_push_pending(kind="card", schema_name=connection.schema_name, pk=card_id)
+            clear_pending(kind="apple-card", schema_name=connection.schema_name, pk=card_id)
     report = push_to_cards(card_ids=card_ids, registration_ids=registration_ids)
     if report.retry_registration_ids:
         _retry_failed(self, card_ids=card_ids, registration_ids=report.retry_registration_ids)
@@ -54,9 +61,78 @@ def push_cards_task(
 def push_program_task(program_id: int) -> int:
     """A programme's look or rules changed: push every registered card of it, in batches.
     Returns how many batch tasks were queued."""
-    clear_push_pending(kind="program", schema_name=connection.schema_name, pk=program_id)
+    clear_pending(kind="apple-program", schema_name=connection.schema_name, pk=program_id)
     batches = 0
     for card_ids in registered_card_batches(program_id=program_id, size=PROGRAM_PUSH_BATCH):
         push_cards_task.delay(card_ids=card_ids)
+        batches += 1
+    return batches
+
+
+# --- Google Wallet
+
+GOOGLE_BATCH = 500  # cards per sync task of a programme or a merchant
+GOOGLE_RETRIES = 8  # 2 s … ~4 min apart, about 8 minutes in all
+
+
+def _google_retry(task: Task, *, card_ids: list[int]) -> None:
+    if task.request.is_eager:
+        google_logger.warning(
+            "%d Google Wallet objects not synced; no broker to retry them", len(card_ids)
+        )
+        return
+    countdown = min(300, 2 ** (task.request.retries + 1))
+    raise task.retry(kwargs={"card_ids": card_ids}, countdown=countdown, max_retries=GOOGLE_RETRIES)
+
+
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5
+)
+def google_sync_cards_task(self: Task, card_ids: list[int], force: bool = False) -> dict[str, int]:
+    """Bring these cards' Google Wallet objects up to date (insert or patch what changed)."""
+    if not google_configured():
+        return {}
+    if self.request.retries == 0:
+        for card_id in card_ids:
+            clear_pending(kind="google-card", schema_name=connection.schema_name, pk=card_id)
+    report = sync_cards(card_ids, force=force)
+    if report.retry_card_ids:
+        _google_retry(self, card_ids=report.retry_card_ids)
+    return {
+        "inserted": report.inserted,
+        "patched": report.patched,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected,
+        "notified": report.notified,
+    }
+
+
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5
+)
+def google_sync_program_task(self: Task, program_id: int) -> int:
+    """A programme changed: its class once, then its cards' objects in batches (only the fields
+    that changed are sent; an object the change does not touch costs no request). Returns how
+    many batch tasks were queued."""
+    if not google_configured():
+        return 0
+    clear_pending(kind="google-program", schema_name=connection.schema_name, pk=program_id)
+    program = LoyaltyProgram.objects.select_related("store", "wallet").filter(pk=program_id).first()
+    if program is None:
+        return 0
+    try:
+        sync_class(program)
+    except GoogleTransientError as error:
+        if self.request.is_eager:
+            google_logger.warning(
+                "Google Wallet class of programme %s not synced: %s", program_id, error
+            )
+            return 0
+        raise self.retry(
+            countdown=min(300, 2 ** (self.request.retries + 1)), max_retries=GOOGLE_RETRIES
+        ) from None
+    batches = 0
+    for card_ids in card_batches(program_id=program_id, only_inserted=True, size=GOOGLE_BATCH):
+        google_sync_cards_task.delay(card_ids=card_ids)
         batches += 1
     return batches

@@ -409,7 +409,12 @@ GOOGLE_WALLET_CREDENTIALS_FILE = env.str("GOOGLE_WALLET_CREDENTIALS_FILE", defau
 GOOGLE_WALLET_API_URL = env.str(
     "GOOGLE_WALLET_API_URL", default="https://walletobjects.googleapis.com/"
 )
+# Shared by every worker (a token bucket in the broker's Redis); 0 means no limit (benchmarks).
 GOOGLE_WALLET_MAX_RPS = env.float("GOOGLE_WALLET_MAX_RPS", default=15)
+# Changes to one card within this many seconds become one patch (wallets/receivers.py).
+GOOGLE_WALLET_COALESCE_SECONDS = env.float("GOOGLE_WALLET_COALESCE_SECONDS", default=0.5)
+# How long one request to Google may take before it is tried again.
+GOOGLE_WALLET_TIMEOUT_SECONDS = env.float("GOOGLE_WALLET_TIMEOUT_SECONDS", default=10)
 
 # --- Security defaults that hold everywhere
 SESSION_COOKIE_HTTPONLY = True

@@ -29,3 +29,5 @@ WHITENOISE_AUTOREFRESH = True
 # credentials): a test that needs it switches it on (tests/wallets/conftest.py).
 APPLE_PASS_TYPE_ID = APPLE_TEAM_ID = APPLE_PASS_KEY_PASSWORD = ""
 APPLE_PASS_CERT_FILE = APPLE_PASS_KEY_FILE = APPLE_WWDR_CERT_FILE = ""
+# Google Wallet likewise (tests/wallets/conftest.py switches it on against a stand-in).
+GOOGLE_WALLET_ISSUER_ID = GOOGLE_WALLET_CREDENTIALS_FILE = ""

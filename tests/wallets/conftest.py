@@ -1,19 +1,25 @@
 """Apple Wallet switched on with a certificate chain the tests generate (root, WWDR-like
-intermediate, Pass Type ID certificate), written once per run."""
+intermediate, Pass Type ID certificate), written once per run; Google Wallet switched on against a
+local stand-in (tests/wallets/google_standin.py) with a service account the tests generate."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.wallets.google_standin import GoogleStandIn, service_account_info, service_account_key
 from wallets.apple.dev_certs import CertChain, make_chain
+from wallets.google import client as google_client
 
 PASS_TYPE_ID = "pass.test.loyalty"
 TEAM_ID = "TEST123456"
 KEY_PASSWORD = "a key passphrase for tests"
+GOOGLE_ISSUER_ID = "3388000000022000001"
 
 
 @dataclass(frozen=True)
@@ -40,3 +46,41 @@ def apple_wallet(settings: Any, apple_chain: AppleChain) -> AppleChain:
     for name in ("APPLE_PASS_CERT_FILE", "APPLE_PASS_KEY_FILE", "APPLE_WWDR_CERT_FILE"):
         setattr(settings, name, str(apple_chain.files[name]))
     return apple_chain
+
+
+# --- Google Wallet
+
+
+@dataclass(frozen=True)
+class GoogleAccountFiles:
+    key: Any  # the service account's RSA private key
+    credentials_file: Path
+
+
+@pytest.fixture(scope="session")
+def google_standin(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[GoogleStandIn, GoogleAccountFiles]]:
+    key = service_account_key()
+    standin = GoogleStandIn(public_key=key.public_key()).start()
+    path = tmp_path_factory.mktemp("google") / "service-account.json"
+    path.write_text(json.dumps(service_account_info(key, token_uri=standin.token_uri)))
+    yield standin, GoogleAccountFiles(key=key, credentials_file=path)
+    google_client.close()
+    standin.stop()
+
+
+@pytest.fixture
+def google_wallet(
+    settings: Any, google_standin: tuple[GoogleStandIn, GoogleAccountFiles]
+) -> GoogleStandIn:
+    """Google Wallet on, for this test, against the stand-in (emptied first), with no pace
+    (tests about the pace set GOOGLE_WALLET_MAX_RPS themselves)."""
+    standin, files = google_standin
+    standin.reset()
+    settings.GOOGLE_WALLET_ISSUER_ID = GOOGLE_ISSUER_ID
+    settings.GOOGLE_WALLET_CREDENTIALS_FILE = str(files.credentials_file)
+    settings.GOOGLE_WALLET_API_URL = standin.url
+    settings.GOOGLE_WALLET_MAX_RPS = 0
+    settings.GOOGLE_WALLET_COALESCE_SECONDS = 0.2
+    return standin

@@ -64,7 +64,7 @@ def standin(
 
 
 def _background_pushes() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("apple-push")]
+    return [t for t in threading.enumerate() if t.name.startswith("wallet-")]
 
 
 @pytest.fixture(autouse=True)

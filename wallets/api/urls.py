@@ -9,6 +9,11 @@ APPLE = "apple/v1"
 # Under /api/v1/loyalty/ (SPEC §4); cards build links to them by name (wallets.links).
 public_urlpatterns = [
     path("passes/apple/<str:serial>.pkpass", views.ApplePassApi.as_view(), name="api-pass-apple"),
+    path(
+        "passes/google/logo/<int:program_id>.png",
+        views.GoogleLogoApi.as_view(),
+        name="api-google-logo",
+    ),
     path("passes/google/<str:serial>", views.GooglePassApi.as_view(), name="api-pass-google"),
     # Apple's PassKit web service: the pass's webServiceURL is ".../apple" (no trailing slash)
     # and Apple Wallet appends "/v1/..." to it.

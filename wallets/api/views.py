@@ -1,15 +1,15 @@
 """The pass endpoints of SPEC §4, public (the pass links on the card page and in the API).
 
 A wallet that is not configured is 404 ``not_found``. The Apple endpoint serves the signed
-``.pkpass``; the redirect to "Add to Google Wallet" is the Google Wallet issue's, and until then
-a configured Google Wallet answers 503 ``unavailable`` with a ``Retry-After``.
+``.pkpass``; the Google endpoint redirects to Google's "Add to Google Wallet" page with a freshly
+signed link. Credentials that cannot be read answer 503 ``unavailable`` with a ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -21,15 +21,22 @@ from rest_framework.views import APIView
 
 from common.api import ErrorSerializer, error_responses
 from common.errors import NotFound
+from programs.models import LoyaltyProgram
 from wallets.api.negotiation import IgnoreAccept
 from wallets.apple.credentials import AppleCredentialsError
 from wallets.apple.package import build_pkpass
 from wallets.config import apple_configured, google_configured
+from wallets.google import ids
+from wallets.google.content import object_body
+from wallets.google.credentials import GoogleCredentialsError
+from wallets.google.images import default_logo_png
+from wallets.google.save_link import save_url
+from wallets.google.sync import CARD_RELATIONS, object_reference
+from wallets.receivers import sync_google_card
 from wallets.selectors import find_apple_pass, find_wallet_pass
 
 logger = logging.getLogger(__name__)
 
-RETRY_AFTER_SECONDS = 3600
 # Unreadable credential files are an operator's fix (a mount, a permission): soon, we hope.
 CREDENTIALS_RETRY_AFTER_SECONDS = 300
 PKPASS_TYPE = "application/vnd.apple.pkpass"
@@ -52,33 +59,19 @@ class PassApi(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = IgnoreAccept
 
-    def configured(self) -> bool:
-        raise NotImplementedError
 
-    def get(self, request: Request, serial: str) -> Response:
-        if not self.configured():
-            raise NotFound(_("This wallet is not set up."))
-        if find_wallet_pass(serial_number=serial) is None:
-            raise NotFound()
-        return _unavailable(RETRY_AFTER_SECONDS)
-
-
-_RESPONSES = {
-    **error_responses(404),
-    503: OpenApiResponse(
-        ErrorSerializer, description="`unavailable`: try again after `Retry-After` seconds"
-    ),
-}
 _DESCRIPTION = (
     "404 `not_found` while this wallet is not configured on the platform, or for an unknown "
     "serial number."
 )
+_UNAVAILABLE = OpenApiResponse(
+    ErrorSerializer,
+    description="`unavailable`: the wallet's credentials cannot be read; try again after "
+    "`Retry-After` seconds",
+)
 
 
 class ApplePassApi(PassApi):
-    def configured(self) -> bool:
-        return apple_configured()
-
     @extend_schema(
         operation_id="passes_apple",
         tags=["Public"],
@@ -89,17 +82,13 @@ class ApplePassApi(PassApi):
                 "manifest.json, signature), with `Last-Modified`",
             ),
             **error_responses(404),
-            503: OpenApiResponse(
-                ErrorSerializer,
-                description="`unavailable`: the signing credentials cannot be read; try again "
-                "after `Retry-After` seconds",
-            ),
+            503: _UNAVAILABLE,
         },
         summary="A card's Apple Wallet pass",
         description=_DESCRIPTION + " A deactivated card's pass is voided.",
     )
     def get(self, request: Request, serial: str) -> HttpResponse | Response:  # type: ignore[override]
-        if not self.configured():
+        if not apple_configured():
             raise NotFound(_("This wallet is not set up."))
         wallet_pass = find_apple_pass(serial_number=serial)
         if wallet_pass is None:
@@ -119,15 +108,60 @@ class ApplePassApi(PassApi):
 
 
 class GooglePassApi(PassApi):
-    def configured(self) -> bool:
-        return google_configured()
-
     @extend_schema(
         operation_id="passes_google",
         tags=["Public"],
-        responses=_RESPONSES,
+        responses={
+            302: OpenApiResponse(
+                description="To `https://pay.google.com/gp/v/save/<JWT>`, Google's page that "
+                "adds the card to Google Wallet"
+            ),
+            **error_responses(404),
+            503: _UNAVAILABLE,
+        },
         summary="Add a card to Google Wallet",
         description=_DESCRIPTION,
     )
-    def get(self, request: Request, serial: str) -> Response:
-        return super().get(request, serial)
+    def get(self, request: Request, serial: str) -> HttpResponse | Response:
+        if not google_configured():
+            raise NotFound(_("This wallet is not set up."))
+        wallet_pass = find_wallet_pass(serial_number=serial, relations=CARD_RELATIONS)
+        if wallet_pass is None:
+            raise NotFound()
+        card = wallet_pass.card
+        host = request.tenant.domain_url
+        reference = object_reference(wallet_pass)
+        if reference is None:
+            # Not inserted yet (Google Wallet switched on after the card was made, or Google
+            # refused it so far): the link carries the whole object, and a sync is queued.
+            program = card.program
+            reference = object_body(
+                card,
+                object_id=ids.object_id(wallet_pass, program),
+                class_id=ids.class_id(program),
+                host=host,
+            )
+            sync_google_card(card_id=card.pk)
+        try:
+            url = save_url(objects=[reference], host=host)
+        except GoogleCredentialsError as error:
+            logger.error("Google Wallet link not signed: %s", error)
+            return _unavailable(CREDENTIALS_RETRY_AFTER_SECONDS)
+        return HttpResponseRedirect(url)
+
+
+class GoogleLogoApi(PassApi):
+    """The logo Google Wallet shows for a programme without one of its own (Google fetches it)."""
+
+    @extend_schema(
+        operation_id="passes_google_logo",
+        tags=["Public"],
+        responses={(200, "image/png"): OpenApiTypes.BINARY, **error_responses(404)},
+        summary="A programme's default Google Wallet logo",
+    )
+    def get(self, request: Request, program_id: int) -> HttpResponse:
+        program = LoyaltyProgram.objects.filter(pk=program_id).first()
+        if program is None:
+            raise NotFound()
+        png = default_logo_png(program.card_color, program.card_name)
+        return HttpResponse(png, content_type="image/png")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db.models import Q
 
 from wallets.apple import apns
@@ -103,22 +101,3 @@ def registered_card_batches(*, program_id: int, size: int) -> Iterator[list[int]
             batch = []
     if batch:
         yield batch
-
-
-# Coalescing: the first change to a card within the window queues a push for the end of the
-# window and leaves a marker; later changes in the window see the marker and queue nothing. The
-# task clears the marker before it sends, so a change after that pushes again.
-def _pending_key(kind: str, schema_name: str, pk: int) -> str:
-    return f"apple-push:{kind}:{schema_name}:{pk}"
-
-
-def mark_push_pending(*, kind: str, schema_name: str, pk: int, window: float) -> bool:
-    """True when no push for this card (``kind="card"``) or programme is pending yet."""
-    # Whole seconds (Redis rounds down: 0 would store nothing). The task clears the marker before
-    # it sends, so the rounding up never costs a push; every process must share the cache
-    # (production's settings insist on it).
-    return cache.add(_pending_key(kind, schema_name, pk), 1, timeout=max(1, math.ceil(window)))
-
-
-def clear_push_pending(*, kind: str, schema_name: str, pk: int) -> None:
-    cache.delete(_pending_key(kind, schema_name, pk))
