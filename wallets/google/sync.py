@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cards.models import LoyaltyCard
@@ -99,11 +100,13 @@ def sync_class(program: LoyaltyProgram, *, force: bool = False) -> GoogleClass:
 
 
 def class_ready(program: LoyaltyProgram) -> bool:
-    """Whether Google has the programme's class as we last built it (objects need it)."""
+    """Whether Google has the programme's class (objects need it). A refused change of a class
+    Google has leaves it as Google last accepted it, which the objects can still use."""
+    class_id = ids.class_id(program)
     state = GoogleClass.objects.filter(program=program).first()
-    if state is None or not state.body or state.class_id != ids.class_id(program):
+    if state is None or not state.body or state.class_id != class_id:
         state = sync_class(program)
-    return bool(state.body) and not state.error
+    return bool(state.body) and state.class_id == class_id
 
 
 # --- Objects
@@ -120,11 +123,12 @@ def sync_card(card_id: int, *, force: bool = False) -> SyncReport:
     card = LoyaltyCard.objects.select_related(*CARD_RELATIONS).filter(pk=card_id).first()
     if card is None:
         return report  # erased since: nothing to show
+    # Before the class: a refusal of the class is recorded on this row.
+    WalletPass.objects.get_or_create(card_id=card_id)
     if not class_ready(card.program):
         report.rejected += 1
         _record_refusal(card_id, "the programme's class was refused (see the programme)")
         return report
-    WalletPass.objects.get_or_create(card_id=card_id)
     merchant = _merchant()
     with transaction.atomic():
         wallet_pass = WalletPass.objects.select_for_update().get(card_id=card_id)
@@ -198,12 +202,15 @@ def card_batches(
     *, program_id: int | None = None, only_inserted: bool, size: int
 ) -> Iterator[list[int]]:
     """Card ids ``size`` at a time: a programme's or the merchant's; only those whose object
-    Google has (a programme change), or all (a re-sync)."""
+    Google has or refused so far (a programme change: it may be what fixes the refusal), or all
+    (a re-sync)."""
     cards = LoyaltyCard.objects.all()
     if program_id is not None:
         cards = cards.filter(program_id=program_id)
     if only_inserted:
-        cards = cards.exclude(wallet_pass__google_object_id="").filter(wallet_pass__isnull=False)
+        cards = cards.filter(wallet_pass__isnull=False).filter(
+            ~Q(wallet_pass__google_object_id="") | ~Q(wallet_pass__google_error="")
+        )
     batch: list[int] = []
     for card_id in cards.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=2000):
         batch.append(card_id)
