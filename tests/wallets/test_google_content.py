@@ -110,6 +110,8 @@ def test_a_stamp_cards_object_shows_its_stamps_in_every_language(loyalty: Loyalt
     assert body["state"] == "ACTIVE"
     assert body["accountName"] == "Jane"
     assert body["barcode"]["type"] == "QR_CODE"
+    assert body["barcode"]["value"] == card.card_number
+    assert body["accountId"] == body["barcode"]["alternateText"] == card.formatted_number
     stamps = body["loyaltyPoints"]
     assert stamps["label"] == "Stamps"
     assert stamps["balance"] == {"string": "0/10"}

@@ -351,6 +351,28 @@ def test_a_reward_becoming_available_notifies_and_ordinary_stamps_do_not(
     assert again.body is not None and "notifyPreference" not in again.body
 
 
+def test_points_making_a_reward_affordable_notify_once(
+    shop: Loyalty, google_wallet: GoogleStandIn
+) -> None:
+    card = enrolled(shop, google_wallet, store_code="bakery")
+
+    assert points(shop, card, 3000).status_code == 201  # 45 points: the cake costs 50
+    settle()
+    assert points(shop, card, 400).status_code == 201  # 51
+    settle()
+    assert points(shop, card, 400).status_code == 201  # 57: still the cake, no news
+    settle()
+
+    short, affordable, more = objects(google_wallet)
+    assert short.body is not None and "notifyPreference" not in short.body
+    assert affordable.body is not None
+    assert affordable.body["notifyPreference"] == "NOTIFY_ON_UPDATE"
+    assert affordable.body["loyaltyPoints"]["balance"] == {"int": 51}
+    reward = next(m for m in affordable.body["textModulesData"] if m["id"] == "reward")
+    assert (reward["header"], reward["body"]) == ("Reward ready", "A cake")
+    assert more.body is not None and "notifyPreference" not in more.body
+
+
 def test_never_more_than_three_notifications_a_day_and_the_budget_comes_back(
     shop: Loyalty, google_wallet: GoogleStandIn
 ) -> None:
@@ -513,13 +535,14 @@ def test_a_class_google_already_has_is_patched_then_the_object_inserted(
 def test_a_burst_of_changes_to_a_card_sends_one_patch_with_the_latest_balance(
     shop: Loyalty, google_wallet: GoogleStandIn, settings: Any
 ) -> None:
-    settings.GOOGLE_WALLET_COALESCE_SECONDS = 0.5
+    window = 0.8  # wide enough for three API calls on a busy machine
+    settings.GOOGLE_WALLET_COALESCE_SECONDS = window
     card = enrolled(shop, google_wallet, store_code="bakery")
 
     started = time.monotonic()
     for _ in range(3):
         assert points(shop, card, 1000).status_code == 201  # 15 points each
-    assert time.monotonic() - started < 0.5, "the burst must fit in the window"
+    assert time.monotonic() - started < window, "the burst must fit in the window"
     settle()
 
     [patch] = objects(google_wallet)
