@@ -306,6 +306,35 @@ def test_a_failure_that_outlasts_the_attempts_is_left_for_later_not_recorded_as_
     assert any("no broker to retry" in m for m in messages), messages
 
 
+def test_an_unreadable_service_account_postpones_the_sync_and_a_later_change_catches_up(
+    shop: Loyalty,
+    google_wallet: GoogleStandIn,
+    settings: Any,
+    tmp_path: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    no_cooldown(shop)
+    working = settings.GOOGLE_WALLET_CREDENTIALS_FILE
+    settings.GOOGLE_WALLET_CREDENTIALS_FILE = str(tmp_path / "rotated-away.json")
+
+    with caplog.at_level(logging.INFO, logger="wallets"):
+        card = new_card(shop)
+        settle()
+
+    assert google_wallet.requests() == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert "rotated-away.json" in caplog.text and "no broker to retry" in caplog.text
+    assert wallet_pass(shop, card.pk).google_error == ""  # not the card's fault
+
+    settings.GOOGLE_WALLET_CREDENTIALS_FILE = working
+    assert stamp(shop, card).status_code == 201
+    settle()
+
+    [insert] = objects(google_wallet)
+    assert (insert.method, insert.status) == ("POST", 200) and insert.body is not None
+    assert insert.body["loyaltyPoints"]["balance"] == {"string": "1/10"}
+
+
 # --- Notifications: spent on a reward becoming available, at most 3 a day
 
 

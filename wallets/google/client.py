@@ -116,7 +116,11 @@ def _retry_after(response: httpx.Response | None, attempt: int) -> float:
 
 def _send(method: str, url: str, *, issuer_id: str, body: dict[str, Any] | None) -> httpx.Response:
     """One request, paced and authenticated; retried here while Google asks us to slow down."""
-    account = load_account()
+    try:
+        account = load_account()
+    except GoogleCredentialsError as error:
+        # The platform's set-up, not this resource: later, once the file is readable again.
+        raise GoogleTransientError(str(error)) from None
     response: httpx.Response | None = None
     last_problem = ""
     for attempt in range(ATTEMPTS):
