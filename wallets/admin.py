@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cards.admin import LoyaltyCardAdmin
 from cards.models import LoyaltyCard
-from common.admin import backoffice_site
+from common.admin import admin_url, backoffice_site
 from programs.admin import LoyaltyProgramAdmin
 from programs.models import LoyaltyProgram
 from wallets.config import google_configured
@@ -116,15 +116,21 @@ class WalletCardAdmin(LoyaltyCardAdmin):
 
     @admin.display(description=_("Wallets"), ordering="apple_devices")
     def wallets(self, obj: LoyaltyCard) -> str:
+        error_at = getattr(obj, "google_error_at", None)
+        google = google_card_text(
+            synced_at=getattr(obj, "google_synced_at", None), error_at=error_at
+        )
+        if error_at is not None:
+            google = format_html('<strong style="color:var(--error-fg)">{}</strong>', google)
+        # Short labels on lines that never wrap (the list has many columns); the full names on
+        # hover.
         return format_html(
-            '<span class="wallet-apple">{}: {}</span><br><span class="wallet-google">{}: {}</span>',
+            '<span title="{}" style="white-space:nowrap">Apple: {}</span><br>'
+            '<span title="{}" style="white-space:nowrap">Google: {}</span>',
             _("Apple Wallet"),
             apple_devices_text(getattr(obj, "apple_devices", 0)),
             _("Google Wallet"),
-            google_card_text(
-                synced_at=getattr(obj, "google_synced_at", None),
-                error_at=getattr(obj, "google_error_at", None),
-            ),
+            google,
         )
 
     @admin.display(description=_("Apple Wallet"))
@@ -138,7 +144,7 @@ class WalletCardAdmin(LoyaltyCardAdmin):
             return format_html(
                 '<strong class="errornote" style="display:block">{}</strong>{}<br><code>{}</code>',
                 gettext(
-                    "Google Wallet refused this card on %(when)s: the customer cannot add it to "
+                    "Google Wallet refused this card (%(when)s): the customer cannot add it to "
                     "Google Wallet or see it updated there."
                 )
                 % {"when": _when(wallet_pass.google_error_at)},
@@ -149,7 +155,7 @@ class WalletCardAdmin(LoyaltyCardAdmin):
             return gettext("Google Wallet is not set up on this platform.")
         if wallet_pass is None or not wallet_pass.google_synced_at:
             return gettext("Not sent to Google Wallet yet.")
-        return gettext("In Google Wallet, up to date as of %(when)s.") % {
+        return gettext("In Google Wallet, last updated: %(when)s") % {
             "when": _when(wallet_pass.google_synced_at)
         }
 
@@ -170,21 +176,24 @@ class WalletProgramAdmin(LoyaltyProgramAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: LoyaltyProgram | None = None) -> Any:
         fieldsets = list(super().get_fieldsets(request, obj))
         if obj is not None:
-            fieldsets.append((_("Google Wallet"), {"fields": ["google_wallet"]}))
+            # Before "Status", at the foot of the page.
+            fieldsets.insert(
+                len(fieldsets) - 1, (_("Google Wallet"), {"fields": ["google_wallet"]})
+            )
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: LoyaltyProgram | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, "google_wallet"] if obj is not None else fields
 
-    @admin.display(description=_("Google Wallet"))
+    @admin.display(description=_("Programme and cards"))
     def google_wallet(self, obj: LoyaltyProgram) -> str:
         state = GoogleClass.objects.filter(program=obj).first()
         if state is not None and state.error:
             klass = format_html(
                 '<strong class="errornote" style="display:block">{}</strong>{}<br><code>{}</code>',
                 gettext(
-                    "Google Wallet refused this programme on %(when)s: none of its cards can be "
+                    "Google Wallet refused this programme (%(when)s): none of its cards can be "
                     "added to Google Wallet until it is fixed."
                 )
                 % {"when": _when(state.error_at)},
@@ -198,7 +207,7 @@ class WalletProgramAdmin(LoyaltyProgramAdmin):
         else:
             klass = format_html(
                 "<p>{}</p>",
-                gettext("Programme sent to Google Wallet, up to date as of %(when)s.")
+                gettext("In Google Wallet, last updated: %(when)s")
                 % {"when": _when(state.synced_at)},
             )
         figures = google_program_figures(obj)
@@ -211,14 +220,25 @@ class WalletProgramAdmin(LoyaltyProgramAdmin):
             )
             % figures
         )
+        refused = ""
+        if figures["refused"]:
+            # The card list filtered on this programme's store (one programme per store).
+            url = admin_url(self.admin_site, LoyaltyCard._meta, "changelist")
+            refused = format_html(
+                ' <a href="{}?google_wallet=refused&amp;store__id__exact={}">{}</a>',
+                url,
+                obj.store_id,
+                gettext("See the cards Google refused"),
+            )
         return format_html(
             '{}<progress value="{}" max="{}" style="width:100%;max-width:24em" '
-            'aria-label="{}"></progress><p>{}</p>',
+            'aria-label="{}"></progress><p>{}{}</p>',
             klass,
             figures["synced"],
             max(total, 1),  # an empty progress bar rather than an invalid one
             summary,
             summary,
+            refused,
         )
 
     @admin.action(description=_("Sync with Google Wallet"), permissions=["change"])
