@@ -29,6 +29,11 @@ BAR_WIDTH = 30
 REDRAW_SECONDS = 0.1  # a terminal redraws at most this often
 
 
+def _plain(text: str) -> str:
+    # Django colours all of stderr as errors on a terminal: progress is not one.
+    return text
+
+
 class Progress:
     """ "cards done of total" on ``stream``: redrawn in place on a terminal, else a line every
     ``every`` cards and one at the end."""
@@ -54,15 +59,15 @@ class Progress:
             self.last_draw = now
             filled = BAR_WIDTH * self.done // self.total if self.total else BAR_WIDTH
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-            self.stream.write(f"\r[{bar}] {self._text()}", ending="")
+            self.stream.write(f"\r[{bar}] {self._text()}", style_func=_plain, ending="")
             self.stream.flush()
         elif self.done - self.last_line >= self.every or self.done == self.total:
-            self.stream.write(f"Google Wallet: {self._text()}")
+            self.stream.write(f"Google Wallet: {self._text()}", style_func=_plain)
             self.last_line = self.done
 
     def finish(self) -> None:
         if self.tty:
-            self.stream.write("")  # leave the bar on its own line
+            self.stream.write("", style_func=_plain)  # leave the bar on its own line
 
 
 class Command(BaseCommand):
@@ -109,8 +114,11 @@ class Command(BaseCommand):
                     report.add(sync_cards([card_id], force=force))
                     progress.advance(1)
             progress.finish()
+        # Forced, every object is sent whole as an insert (Google's "already exists" turns it into
+        # a patch inside the client): the sync cannot tell the two apart.
+        inserted = "inserted or re-sent" if force else "inserted"
         self.stdout.write(
-            f"{merchant.name} ({schema}): {total} cards — inserted {report.inserted}, "
+            f"{merchant.name} ({schema}): {total} cards — {inserted} {report.inserted}, "
             f"patched {report.patched}, unchanged {report.unchanged}, refused {report.rejected}, "
             f"postponed {len(report.retry_card_ids)}."
         )
