@@ -13,6 +13,7 @@ class WalletsConfig(AppConfig):
         from programs.signals import program_changed
         from programs.wallet_ids import register_wallet_id_store
         from wallets import receivers
+        from wallets.google import checks  # noqa: F401 (registers the system checks)
         from wallets.links import WalletPassLinks
         from wallets.program_ids import ProgramWalletIds
 

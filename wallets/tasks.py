@@ -136,3 +136,34 @@ def google_sync_program_task(self: Task, program_id: int) -> int:
         google_sync_cards_task.delay(card_ids=card_ids)
         batches += 1
     return batches
+
+
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5
+)
+def google_resync_program_task(self: Task, program_id: int, force: bool = False) -> int:
+    """The back office's "Sync with Google Wallet": the programme's class sent whole, then every
+    card's object in batches, those Google does not have yet included (inserted), those it
+    refused tried again. ``force`` also re-sends objects we believe unchanged. Returns how many
+    batch tasks were queued."""
+    if not google_configured():
+        return 0
+    program = LoyaltyProgram.objects.select_related("store", "wallet").filter(pk=program_id).first()
+    if program is None:
+        return 0
+    try:
+        sync_class(program, force=True)
+    except GoogleTransientError as error:
+        if self.request.is_eager:
+            google_logger.warning(
+                "Google Wallet class of programme %s not synced: %s", program_id, error
+            )
+            return 0
+        raise self.retry(
+            countdown=min(300, 2 ** (self.request.retries + 1)), max_retries=GOOGLE_RETRIES
+        ) from None
+    batches = 0
+    for card_ids in card_batches(program_id=program_id, only_inserted=False, size=GOOGLE_BATCH):
+        google_sync_cards_task.delay(card_ids=card_ids, force=force)
+        batches += 1
+    return batches
