@@ -148,8 +148,11 @@ def test_the_card_page_links_its_wallet_buttons(loyalty: Loyalty, settings: Any)
     assert f'href="{card["google_save_url"]}"' in buttons["google"]
     section = html.split('class="wallet-buttons"')[1].split("</section>")[0]
     assert "<button" not in section and "Coming soon" not in section
-    # Our own drawing, not Apple's badge artwork: an inline glyph beside the translated words.
-    assert '<svg class="wallet-glyph"' in section and "Add to Apple Wallet" in section
+    # Our own drawings, not Apple's or Google's badge artwork: inline glyphs beside the words.
+    for name, words in (("apple", "Add to Apple Wallet"), ("google", "Add to Google Wallet")):
+        button = section.split(f'data-wallet="{name}"')[1].split("</a>")[0]
+        assert '<svg class="wallet-glyph"' in button and words in button
+        assert "<img" not in button
 
 
 def test_the_card_page_shows_only_the_configured_wallets_button(
@@ -169,15 +172,25 @@ def test_the_card_page_shows_only_the_configured_wallets_button(
     assert "Add to Apple Wallet" not in html
 
 
-def test_the_apple_button_is_translated(loyalty: Loyalty, settings: Any) -> None:
-    switch_wallets_on(settings, google=False)
+@pytest.mark.parametrize(
+    ("language", "apple", "google"),
+    [
+        ("fr", "Ajouter à Apple Wallet", "Ajouter à Google Wallet"),
+        ("de", "Zu Apple Wallet hinzufügen", "Zu Google Wallet hinzufügen"),
+    ],
+)
+def test_the_wallet_buttons_are_translated(
+    loyalty: Loyalty, settings: Any, language: str, apple: str, google: str
+) -> None:
+    switch_wallets_on(settings)
     card = _enroll(loyalty)
     with schema_context(loyalty.merchant.schema_name):
         customer = LoyaltyCard.objects.get(card_number=card["card_number"]).customer
-        customer.locale = "fr"
+        customer.locale = language
         customer.save(update_fields=["locale"])
     html = _card_page(loyalty, card["card_number"])
-    assert "Ajouter à Apple Wallet" in html, "the customer's language"
+    assert apple in html and google in html, "the customer's language"
+    assert "Add to Google Wallet" not in html
 
 
 def test_pass_links_follow_the_host_the_merchant_was_reached_by(

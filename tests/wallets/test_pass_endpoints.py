@@ -1,8 +1,9 @@
 """The pass endpoints (SPEC §4) say clearly that a wallet is not set up, in JSON, to anyone.
 
 A configured Apple Wallet serves the signed pass (tests/wallets/test_apple_pass.py has the pass
-itself); Google Wallet's link comes with its own issue, and until then a configured Google
-Wallet answers 503 ``unavailable`` with a Retry-After.
+itself), a configured Google Wallet redirects to its signed save link
+(tests/wallets/test_google_save_link.py); either answers 503 ``unavailable`` with a Retry-After
+while its credential files cannot be read.
 """
 
 from __future__ import annotations
@@ -41,10 +42,8 @@ def test_a_wallet_that_is_not_set_up_is_a_json_404(loyalty: Loyalty, endpoint: s
     assert french.json()["detail"] == "Ce portefeuille n\u2019est pas configuré."
 
 
-def test_a_configured_google_wallet_says_its_passes_are_not_available_yet(
-    loyalty: Loyalty, settings: Any
-) -> None:
-    switch_wallets_on(settings)
+def test_google_credentials_that_cannot_be_read_are_a_503(loyalty: Loyalty, settings: Any) -> None:
+    switch_wallets_on(settings)  # a credentials file that does not exist
     endpoint = ENDPOINTS[1]
     # What a wallet app asks for must not turn the answer into a 406.
     response = client_for(loyalty.merchant).get(
@@ -69,7 +68,7 @@ def test_only_the_configured_wallet_answers(
     assert apple["Content-Type"] == "application/vnd.apple.pkpass"
     assert client.get(ENDPOINTS[1].format(serial)).status_code == 404
 
-    switch_wallets_on(settings, apple=False, google=True)
+    switch_wallets_on(settings, apple=False, google=True)  # a credentials file that is missing
     assert client.get(ENDPOINTS[1].format(serial)).status_code == 503
 
 

@@ -8,6 +8,7 @@ signed link. Credentials that cannot be read answer 503 ``unavailable`` with a `
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.http import http_date
@@ -27,11 +28,12 @@ from wallets.apple.credentials import AppleCredentialsError
 from wallets.apple.package import build_pkpass
 from wallets.config import apple_configured, google_configured
 from wallets.google import ids
-from wallets.google.content import object_body
+from wallets.google.content import class_body, object_body
 from wallets.google.credentials import GoogleCredentialsError
 from wallets.google.images import default_logo_png
 from wallets.google.save_link import save_url
 from wallets.google.sync import CARD_RELATIONS, object_reference
+from wallets.models import GoogleClass
 from wallets.receivers import sync_google_card
 from wallets.selectors import find_apple_pass, find_wallet_pass
 
@@ -107,6 +109,14 @@ class ApplePassApi(PassApi):
         return response
 
 
+def class_inserted(program: LoyaltyProgram) -> bool:
+    """Whether Google has had the programme's class inserted at some point (then its id is
+    enough: a later patch refused leaves Google's copy in place)."""
+    return GoogleClass.objects.filter(
+        program=program, class_id=ids.class_id(program), synced_at__isnull=False
+    ).exists()
+
+
 class GooglePassApi(PassApi):
     @extend_schema(
         operation_id="passes_google",
@@ -131,6 +141,7 @@ class GooglePassApi(PassApi):
         card = wallet_pass.card
         host = request.tenant.domain_url
         reference = object_reference(wallet_pass)
+        classes: list[dict[str, Any]] = []
         if reference is None:
             # Not inserted yet (Google Wallet switched on after the card was made, or Google
             # refused it so far): the link carries the whole object, and a sync is queued.
@@ -141,9 +152,12 @@ class GooglePassApi(PassApi):
                 class_id=ids.class_id(program),
                 host=host,
             )
+            if not class_inserted(program):
+                # Nor the programme's class: Google needs it before it can save the object.
+                classes.append(class_body(program, issuer_name=request.tenant.name, host=host))
             sync_google_card(card_id=card.pk)
         try:
-            url = save_url(objects=[reference], host=host)
+            url = save_url(objects=[reference], classes=classes, host=host)
         except GoogleCredentialsError as error:
             logger.error("Google Wallet link not signed: %s", error)
             return _unavailable(CREDENTIALS_RETRY_AFTER_SECONDS)
