@@ -29,7 +29,7 @@ from programs.admin import LoyaltyProgramAdmin
 from programs.models import LoyaltyProgram
 from wallets.config import google_configured
 from wallets.models import AppleRegistration, GoogleClass, WalletPass
-from wallets.receivers import _queue
+from wallets.receivers import queue_task
 from wallets.tasks import google_resync_program_task
 
 
@@ -256,7 +256,7 @@ class WalletProgramAdmin(LoyaltyProgramAdmin):
         programs = list(queryset.values_list("pk", flat=True))
         for program_id in programs:
             # Queued, never run inside the request: a programme may have thousands of cards.
-            _queue(google_resync_program_task, kwargs={"program_id": program_id}, window=0)
+            queue_task(google_resync_program_task, kwargs={"program_id": program_id}, window=0)
         self.message_user(
             request,
             ngettext(

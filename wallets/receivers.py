@@ -39,10 +39,10 @@ def _run_in_background(task: Task, kwargs: dict[str, Any], schema_name: str) -> 
         connections.close_all()  # this thread's own connection
 
 
-def _queue(task: Task, *, kwargs: dict[str, Any], window: float) -> None:
+def queue_task(task: Task, *, kwargs: dict[str, Any], window: float) -> None:
     if task.app.conf.task_always_eager:
         # No broker (development): Celery would run the task here, inside the request, and a
-        # stuck APNs would hold the cashier's stamp. Run it on a thread of its own instead.
+        # stuck APNs or Google would hold the cashier's stamp. Run it on a thread of its own.
         timer = threading.Timer(
             window, _run_in_background, args=(task, kwargs, connection.schema_name)
         )
@@ -55,7 +55,7 @@ def _queue(task: Task, *, kwargs: dict[str, Any], window: float) -> None:
 
 def _queue_once(task: Task, *, kind: str, pk: int, kwargs: dict[str, Any], window: float) -> None:
     if mark_pending(kind=kind, schema_name=connection.schema_name, pk=pk, window=window):
-        _queue(task, kwargs=kwargs, window=window)
+        queue_task(task, kwargs=kwargs, window=window)
 
 
 def push_card(*, card_id: int) -> None:

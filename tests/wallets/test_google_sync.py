@@ -24,7 +24,7 @@ from cards.services import set_card_active, update_customer
 from programs.models import LoyaltyProgram
 from programs.services import update_program, update_store
 from tests.cards.helpers import new_card, points, stamp
-from tests.conftest import STAMPS_PIN, Loyalty
+from tests.conftest import POINTS_PIN, STAMPS_PIN, Loyalty
 from tests.wallets.conftest import GOOGLE_ISSUER_ID, GoogleAccountFiles
 from tests.wallets.google_standin import GoogleStandIn, Received
 from wallets.google import client as google_client
@@ -400,6 +400,40 @@ def test_points_making_a_reward_affordable_notify_once(
     reward = next(m for m in affordable.body["textModulesData"] if m["id"] == "reward")
     assert (reward["header"], reward["body"]) == ("Reward ready", "A cake")
     assert more.body is not None and "notifyPreference" not in more.body
+
+
+def test_points_reaching_a_better_reward_notify_again_and_a_redemption_does_not(
+    shop: Loyalty, google_wallet: GoogleStandIn
+) -> None:
+    card = enrolled(shop, google_wallet, store_code="bakery")
+
+    assert points(shop, card, 3400).status_code == 201  # 51 points: the cake (50)
+    settle()
+    assert points(shop, card, 5000).status_code == 201  # 126: the tart (120) too
+    settle()
+    answer = shop.api().post(
+        "/api/v1/vendor/loyalty/points/redeem",
+        {
+            "card_number": card.card_number,
+            "reward_id": "cake",
+            "staff_pin_id": shop.points_pin_id,
+            "pin": POINTS_PIN,
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 201, answer.content  # 76 left: the cake is still affordable
+    settle()
+
+    cake, tart, redeemed = objects(google_wallet)
+
+    def shown(received: Received) -> tuple[str, bool]:
+        assert received.body is not None
+        reward = next(m for m in received.body["textModulesData"] if m["id"] == "reward")
+        return reward["body"], "notifyPreference" in received.body
+
+    assert shown(cake) == ("A cake", True)
+    assert shown(tart) == ("A tart", True)
+    assert shown(redeemed) == ("A cake", False)  # the customer is at the counter
 
 
 def test_never_more_than_three_notifications_a_day_and_the_budget_comes_back(

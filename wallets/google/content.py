@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -69,8 +70,6 @@ def program_logo_uri(program: LoyaltyProgram, host: str) -> str:
     elif program.logo_url:
         absolute = program.logo_url
     else:
-        from django.urls import reverse
-
         path = reverse(
             "api-google-logo", kwargs={"program_id": program.pk}, urlconf=settings.ROOT_URLCONF
         )

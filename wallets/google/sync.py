@@ -112,6 +112,21 @@ def class_ready(program: LoyaltyProgram) -> bool:
 # --- Objects
 
 
+def _reward_text(body: dict[str, Any]) -> str | None:
+    """The reward the object shows (``content.object_body``'s "reward" text module)."""
+    modules = body.get("textModulesData") or []
+    return next((m.get("body") for m in modules if m.get("id") == "reward"), None)
+
+
+def _points_of(body: dict[str, Any]) -> int | None:
+    """The points balance the object shows (primary on a points card, secondary on hybrid)."""
+    for name in ("loyaltyPoints", "secondaryLoyaltyPoints"):
+        balance = (body.get(name) or {}).get("balance") or {}
+        if "int" in balance:
+            return int(balance["int"])
+    return None
+
+
 def _recent(notified_at: Iterable[str], now: dt.datetime) -> list[str]:
     since = now - NOTIFICATION_WINDOW
     return [moment for moment in notified_at if dt.datetime.fromisoformat(moment) > since]
@@ -143,9 +158,17 @@ def sync_card(card_id: int, *, force: bool = False) -> SyncReport:
         now = timezone.now()
         ready = reward_ready(card)
         recent = _recent(wallet_pass.google_notified_at, now)
-        notify = (
-            ready and not wallet_pass.google_reward_ready and len(recent) < NOTIFICATIONS_PER_DAY
+        # A reward became available: none was, or points just earned reach a better one (the
+        # card that could have the coffee can now have the cake). Not after a redemption.
+        sent = wallet_pass.google_object
+        became_ready = ready and (
+            not wallet_pass.google_reward_ready
+            or (
+                (_points_of(body) or 0) > (_points_of(sent) or 0)
+                and _reward_text(sent) != _reward_text(body)
+            )
         )
+        notify = became_ready and len(recent) < NOTIFICATIONS_PER_DAY
         try:
             if wallet_pass.google_object and not force:
                 changes = changed_fields(wallet_pass.google_object, body)
