@@ -124,8 +124,10 @@ def _send(method: str, url: str, *, issuer_id: str, body: dict[str, Any] | None)
             time.sleep(_retry_after(response, attempt - 1))
         response = None
         try:
-            wait_for_slot(issuer_id)
+            # The token first: fetching it (once an hour) after the slot would send this request
+            # late and bunch it with the next ones, past the rate.
             token = account.access_token()
+            wait_for_slot(issuer_id)
             response = http().request(
                 method,
                 url,
