@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -208,12 +209,15 @@ BATCH = 5  # cards per task: twelve tasks for the two workers to share
 
 
 def worker_database_url() -> str:
+    """This run's test database, as the workers' DATABASE_URL (a socket directory, as the embedded
+    server gives, goes in the query string)."""
     db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
+    user = quote(db["USER"], safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    if host.startswith("/"):
+        return f"postgres://{user}{password}@:{port}/{db['NAME']}?host={quote(host, safe='')}"
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
 def start_worker(name: str, queue: str, env: dict[str, str]) -> subprocess.Popen:
