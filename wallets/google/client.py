@@ -128,9 +128,13 @@ def _send(method: str, url: str, *, issuer_id: str, body: dict[str, Any] | None)
             time.sleep(_retry_after(response, attempt - 1))
         response = None
         try:
-            wait_for_slot(issuer_id)
+            # The token and the connection pool first: fetching the one (once an hour) or
+            # building the other (once a process) after the slot would send this request late
+            # and bunch it with the next ones, past the rate.
             token = account.access_token()
-            response = http().request(
+            session = http()
+            wait_for_slot(issuer_id)
+            response = session.request(
                 method,
                 url,
                 content=json.dumps(body).encode() if body is not None else None,
