@@ -51,11 +51,13 @@ test: install
 	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0 && $(PY) -m pytest
 
 # The README's pictures: the browser test of the join → stamp → card flow, saving phone and tablet
-# views of the terminal and the card page.
+# views of the terminal and the card page, and the card page with both wallet buttons.
 screenshots: install
 	@$(STOP_EMBEDDED_PG_AFTER); \
 	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0 && \
-	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_flows.py -k joins -q
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_flows.py -k joins -q && \
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_card_wallet.py \
+	  -k both_wallet_buttons -q
 
 # Style, and the import contract in pyproject.toml (imports run one way: common ← … ← interfaces).
 lint: install

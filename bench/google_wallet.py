@@ -49,7 +49,6 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 from tests.wallets.google_standin import (  # noqa: E402 (no Django needed)
     GoogleStandIn,
-    Handler,
     service_account_info,
     service_account_key,
 )
@@ -60,13 +59,6 @@ ISSUER_ID = "3388000000099000001"
 RATE_BATCH = 10  # cards per task in figure 2
 
 
-def fast_answers() -> None:
-    """The stand-in writes an answer's headers and body in two sends; with Nagle's algorithm on,
-    the body then waits for the client's delayed ACK (40 ms on Linux) and every request takes
-    that long, which Google's servers do not do. TCP_NODELAY on the stand-in's sockets."""
-    Handler.disable_nagle_algorithm = True
-
-
 def start_count_only_standin(folder: Path, key: Any) -> tuple[subprocess.Popen, str]:
     public = folder / "public.pem"
     public.write_bytes(
@@ -74,15 +66,15 @@ def start_count_only_standin(folder: Path, key: Any) -> tuple[subprocess.Popen, 
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
-    # TCP_NODELAY on its answers (see fast_answers): launched through -c to set it first.
-    code = (
-        "import sys; from tests.wallets import google_standin as s; "
-        "s.Handler.disable_nagle_algorithm = True; "
-        f"sys.argv = ['google_standin', '--public-key', {str(public)!r}, '--count-only']; "
-        "s.main()"
-    )
     process = subprocess.Popen(
-        [sys.executable, "-c", code],
+        [
+            sys.executable,
+            "-m",
+            "tests.wallets.google_standin",
+            "--public-key",
+            str(public),
+            "--count-only",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -153,7 +145,6 @@ def main() -> None:
     key = service_account_key()
     count_standin, count_url = start_count_only_standin(folder, key)
     # Figures 2 and 3: the stand-in in this process, recording arrival times.
-    fast_answers()
     standin = GoogleStandIn(public_key=key.public_key()).start()
     accounts = {
         "count": write_account(folder / "count-account.json", key, count_url + "token"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import google.auth.exceptions
 import google.auth.transport.requests
@@ -37,7 +38,7 @@ class GoogleAccount:
         with self.lock:
             if not self.credentials.valid:
                 try:
-                    self.credentials.refresh(google.auth.transport.requests.Request())
+                    self.credentials.refresh(_TokenRequest())
                 except google.auth.exceptions.GoogleAuthError as error:
                     raise GoogleCredentialsError(
                         f"the token endpoint refused the service account: {error}"
@@ -48,6 +49,15 @@ class GoogleAccount:
         """Forget the access token (Google answered 401): the next call fetches a new one."""
         with self.lock:
             self.credentials.token = None
+
+
+class _TokenRequest(google.auth.transport.requests.Request):
+    """google-auth's transport, waiting GOOGLE_WALLET_TIMEOUT_SECONDS at most (not its 120 s)."""
+
+    def __call__(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        return super().__call__(
+            *args, timeout=timeout or settings.GOOGLE_WALLET_TIMEOUT_SECONDS, **kwargs
+        )
 
 
 _lock = threading.Lock()

@@ -132,27 +132,80 @@ def _recent(notified_at: Iterable[str], now: dt.datetime) -> list[str]:
     return [moment for moment in notified_at if dt.datetime.fromisoformat(moment) > since]
 
 
-def sync_card(card_id: int, *, force: bool = False) -> SyncReport:
-    """Insert the card's LoyaltyObject, or patch it with the fields that changed."""
+@dataclass
+class _Batch:
+    """What every card of one sync shares: the merchant, and whether each programme's class is
+    ready (looked up, or inserted, once)."""
+
+    merchant: Merchant
+    class_ready: dict[int, bool] = field(default_factory=dict)
+
+    def program_ready(self, program: LoyaltyProgram) -> bool:
+        if program.pk not in self.class_ready:
+            self.class_ready[program.pk] = class_ready(program)
+        return self.class_ready[program.pk]
+
+
+def _ensure_wallet_passes(card_ids: Sequence[int]) -> None:
+    """A WalletPass row for each card that has none (one query when all have one): the row
+    the sync locks and records on."""
+    missing = list(
+        LoyaltyCard.objects.filter(pk__in=card_ids, wallet_pass__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    if missing:
+        WalletPass.objects.bulk_create(
+            [WalletPass(card_id=card_id) for card_id in missing], ignore_conflicts=True
+        )
+
+
+_SAVED_FIELDS = [
+    "google_object_id",
+    "google_object",
+    "google_synced_at",
+    "google_error",
+    "google_error_at",
+    "google_reward_ready",
+    "google_notified_at",
+    "updated_at",
+]
+
+
+def sync_card(card_id: int, *, force: bool = False, batch: _Batch | None = None) -> SyncReport:
+    """Insert the card's LoyaltyObject, or patch it with the fields that changed.
+
+    Four statements when Google has the class: the pass row locked with the card and all it
+    shows in one query, the request to Google, one update, the commit.
+    """
+    if batch is None:
+        _ensure_wallet_passes([card_id])
+        batch = _Batch(merchant=_merchant())
     report = SyncReport()
-    card = LoyaltyCard.objects.select_related(*CARD_RELATIONS).filter(pk=card_id).first()
-    if card is None:
-        return report  # erased since: nothing to show
-    # Before the class: a refusal of the class is recorded on this row.
-    WalletPass.objects.get_or_create(card_id=card_id)
-    if not class_ready(card.program):
-        report.rejected += 1
-        _record_refusal(card_id, "the programme's class was refused (see the programme)")
-        return report
-    merchant = _merchant()
     with transaction.atomic():
-        wallet_pass = WalletPass.objects.select_for_update().get(card_id=card_id)
-        # Re-read under the lock: the card as it is now, not as the queue saw it.
-        card = LoyaltyCard.objects.select_related(*CARD_RELATIONS).get(pk=card_id)
+        # Read under the lock: the card as it is now, not as the queue saw it.
+        wallet_pass = (
+            WalletPass.objects.select_related("card", *(f"card__{r}" for r in CARD_RELATIONS))
+            .select_for_update(of=("self",))
+            .filter(card_id=card_id)
+            .first()
+        )
+        if wallet_pass is None:
+            return report  # erased since: nothing to show
+        card = wallet_pass.card
         program = card.program
+        if not batch.program_ready(program):
+            report.rejected += 1
+            wallet_pass.google_error = "the programme's class was refused (see the programme)"
+            wallet_pass.google_error_at = timezone.now()
+            wallet_pass.save(update_fields=["google_error", "google_error_at", "updated_at"])
+            return report
         object_id = ids.object_id(wallet_pass, program)
         body = object_body(
-            card, object_id=object_id, class_id=ids.class_id(program), host=merchant.primary_host
+            card,
+            object_id=object_id,
+            class_id=ids.class_id(program),
+            host=batch.merchant.primary_host,
         )
         resource = Resource("loyaltyObject", object_id, ids.issuer_id(program))
         now = timezone.now()
@@ -170,8 +223,8 @@ def sync_card(card_id: int, *, force: bool = False) -> SyncReport:
         )
         notify = became_ready and len(recent) < NOTIFICATIONS_PER_DAY
         try:
-            if wallet_pass.google_object and not force:
-                changes = changed_fields(wallet_pass.google_object, body)
+            if sent and not force:
+                changes = changed_fields(sent, body)
                 if not changes and not wallet_pass.google_error:
                     report.unchanged += 1
                     return report
@@ -199,22 +252,20 @@ def sync_card(card_id: int, *, force: bool = False) -> SyncReport:
         wallet_pass.google_error, wallet_pass.google_error_at = "", None
         wallet_pass.google_reward_ready = ready
         wallet_pass.google_notified_at = recent
-        wallet_pass.save()
+        wallet_pass.save(update_fields=_SAVED_FIELDS)
     return report
-
-
-def _record_refusal(card_id: int, message: str) -> None:
-    WalletPass.objects.filter(card_id=card_id).update(
-        google_error=message, google_error_at=timezone.now()
-    )
 
 
 def sync_cards(card_ids: Sequence[int], *, force: bool = False) -> SyncReport:
     """Every card in turn; the ids of those Google could not take now are returned for later."""
     report = SyncReport()
+    if not card_ids:
+        return report
+    _ensure_wallet_passes(card_ids)
+    batch = _Batch(merchant=_merchant())
     for card_id in card_ids:
         try:
-            report.add(sync_card(card_id, force=force))
+            report.add(sync_card(card_id, force=force, batch=batch))
         except GoogleTransientError as error:
             logger.info("Google Wallet object of card %s postponed: %s", card_id, error)
             report.retry_card_ids.append(card_id)
