@@ -49,6 +49,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 from tests.wallets.google_standin import (  # noqa: E402 (no Django needed)
     GoogleStandIn,
+    busiest_second,
     service_account_info,
     service_account_key,
 )
@@ -101,16 +102,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def busiest_second(arrivals: list[float]) -> int:
-    times = sorted(arrivals)
-    most, first = 0, 0
-    for last, moment in enumerate(times):
-        while moment - times[first] >= 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 def main() -> None:

@@ -107,6 +107,33 @@ def google_sync_cards_task(self: Task, card_ids: list[int], force: bool = False)
     }
 
 
+def _sync_program(task: Task, program_id: int, *, resync: bool, force: bool = False) -> int:
+    """The programme's class, then its cards' objects in batch tasks; how many were queued."""
+    if not google_configured():
+        return 0
+    program = LoyaltyProgram.objects.select_related("store", "wallet").filter(pk=program_id).first()
+    if program is None:
+        return 0
+    try:
+        sync_class(program, force=resync)
+    except GoogleTransientError as error:
+        if task.request.is_eager:
+            google_logger.warning(
+                "Google Wallet class of programme %s not synced: %s", program_id, error
+            )
+            return 0
+        raise task.retry(
+            countdown=min(300, 2 ** (task.request.retries + 1)), max_retries=GOOGLE_RETRIES
+        ) from None
+    batches = 0
+    for card_ids in card_batches(
+        program_id=program_id, only_inserted=not resync, size=GOOGLE_BATCH
+    ):
+        google_sync_cards_task.delay(card_ids=card_ids, force=force)
+        batches += 1
+    return batches
+
+
 @shared_task(
     bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5
 )
@@ -114,28 +141,8 @@ def google_sync_program_task(self: Task, program_id: int) -> int:
     """A programme changed: its class once, then its cards' objects in batches (only the fields
     that changed are sent; an object the change does not touch costs no request). Returns how
     many batch tasks were queued."""
-    if not google_configured():
-        return 0
     clear_pending(kind="google-program", schema_name=connection.schema_name, pk=program_id)
-    program = LoyaltyProgram.objects.select_related("store", "wallet").filter(pk=program_id).first()
-    if program is None:
-        return 0
-    try:
-        sync_class(program)
-    except GoogleTransientError as error:
-        if self.request.is_eager:
-            google_logger.warning(
-                "Google Wallet class of programme %s not synced: %s", program_id, error
-            )
-            return 0
-        raise self.retry(
-            countdown=min(300, 2 ** (self.request.retries + 1)), max_retries=GOOGLE_RETRIES
-        ) from None
-    batches = 0
-    for card_ids in card_batches(program_id=program_id, only_inserted=True, size=GOOGLE_BATCH):
-        google_sync_cards_task.delay(card_ids=card_ids)
-        batches += 1
-    return batches
+    return _sync_program(self, program_id, resync=False)
 
 
 @shared_task(
@@ -146,24 +153,4 @@ def google_resync_program_task(self: Task, program_id: int, force: bool = False)
     card's object in batches, those Google does not have yet included (inserted), those it
     refused tried again. ``force`` also re-sends objects we believe unchanged. Returns how many
     batch tasks were queued."""
-    if not google_configured():
-        return 0
-    program = LoyaltyProgram.objects.select_related("store", "wallet").filter(pk=program_id).first()
-    if program is None:
-        return 0
-    try:
-        sync_class(program, force=True)
-    except GoogleTransientError as error:
-        if self.request.is_eager:
-            google_logger.warning(
-                "Google Wallet class of programme %s not synced: %s", program_id, error
-            )
-            return 0
-        raise self.retry(
-            countdown=min(300, 2 ** (self.request.retries + 1)), max_retries=GOOGLE_RETRIES
-        ) from None
-    batches = 0
-    for card_ids in card_batches(program_id=program_id, only_inserted=False, size=GOOGLE_BATCH):
-        google_sync_cards_task.delay(card_ids=card_ids, force=force)
-        batches += 1
-    return batches
+    return _sync_program(self, program_id, resync=True, force=force)

@@ -58,6 +58,17 @@ class Received:
     status: int = 0
 
 
+def busiest_second(arrivals: list[float]) -> int:
+    """The most arrivals within any one second (the half-open window [t, t + 1))."""
+    times = sorted(arrivals)
+    most, first = 0, 0
+    for last, moment in enumerate(times):
+        while moment - times[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
 def service_account_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 

@@ -1,7 +1,10 @@
-"""Settings that switch both wallets on (files need not exist: no pass is built yet)."""
+"""Settings that switch both wallets on (files need not exist: no pass is built yet), and
+waiting for what a wallet does in the background."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 APPLE_ON = {
@@ -21,3 +24,13 @@ def switch_wallets_on(settings: Any, *, apple: bool = True, google: bool = True)
     """With pytest-django's ``settings`` fixture (restored after the test)."""
     for name, value in {**(APPLE_ON if apple else {}), **(GOOGLE_ON if google else {})}.items():
         setattr(settings, name, value)
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10) -> bool:
+    """Whether ``check`` comes true within ``timeout`` seconds (polled every 20 ms)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()

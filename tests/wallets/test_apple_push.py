@@ -11,7 +11,7 @@ from __future__ import annotations
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -37,6 +37,7 @@ from tests.wallets.apns_standin import (
     make_server_tls,
 )
 from tests.wallets.conftest import PASS_TYPE_ID, AppleChain
+from tests.wallets.helpers import eventually
 from wallets.apple import apns
 from wallets.models import AppleRegistration, WalletPass
 
@@ -105,15 +106,6 @@ def register(loyalty: Loyalty, card: LoyaltyCard, token: str, device: str = "") 
 def registrations(loyalty: Loyalty) -> set[str]:
     with schema_context(loyalty.merchant.schema_name):
         return set(AppleRegistration.objects.values_list("push_token", flat=True))
-
-
-def eventually(check: Callable[[], bool], timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def no_cooldown(loyalty: Loyalty) -> None:

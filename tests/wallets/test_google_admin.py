@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection
@@ -23,6 +22,7 @@ from tests.cards.test_admin import signed_in
 from tests.conftest import Loyalty
 from tests.wallets.factories import WalletPassFactory
 from tests.wallets.google_standin import GoogleStandIn
+from tests.wallets.helpers import eventually
 from wallets.models import AppleRegistration, GoogleClass, WalletPass
 
 CARDS = "/admin/cards/loyaltycard/"
@@ -204,15 +204,6 @@ def _settle() -> None:
         thread.join(15)
 
 
-def _eventually(check: Callable[[], bool], timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
-
-
 @pytest.fixture
 def shop(committed_loyalty: Loyalty, google_wallet: GoogleStandIn) -> Iterator[Loyalty]:
     _settle()
@@ -234,7 +225,7 @@ def test_the_sync_action_sends_the_programme_and_every_card_to_google(
     )
 
     assert "Sync with Google Wallet started for 1 programme" in response.content.decode()
-    assert _eventually(lambda: len(google_wallet.requests(kind="loyaltyObject")) == 3)
+    assert eventually(lambda: len(google_wallet.requests(kind="loyaltyObject")) == 3)
     _settle()
     [klass] = google_wallet.requests(kind="loyaltyClass")
     assert klass.status == 200

@@ -34,7 +34,7 @@ from cards.numbers import new_card_number
 from tests.celery_worker import build_app
 from tests.conftest import Loyalty
 from tests.wallets.conftest import GoogleAccountFiles
-from tests.wallets.google_standin import GoogleStandIn
+from tests.wallets.google_standin import GoogleStandIn, busiest_second
 from wallets.google import client
 from wallets.google.client import Resource
 from wallets.google.ratelimit import KEY_PREFIX
@@ -62,17 +62,6 @@ needs_redis = pytest.mark.skipif(
     reason="no Redis to share the pace through (CELERY_BROKER_URL unset and nothing answers on "
     "127.0.0.1:6379)",
 )
-
-
-def busiest_second(arrivals: list[float]) -> int:
-    """The most arrivals within any one second (the half-open window [t, t + 1))."""
-    times = sorted(arrivals)
-    most, first = 0, 0
-    for last, moment in enumerate(times):
-        while moment - times[first] >= 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 def new_issuer() -> str:

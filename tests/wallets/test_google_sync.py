@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from tests.cards.helpers import new_card, points, stamp
 from tests.conftest import POINTS_PIN, STAMPS_PIN, Loyalty
 from tests.wallets.conftest import GOOGLE_ISSUER_ID, GoogleAccountFiles
 from tests.wallets.google_standin import GoogleStandIn, Received
+from tests.wallets.helpers import eventually
 from wallets.google import client as google_client
 from wallets.models import GoogleClass, WalletPass
 
@@ -48,15 +49,6 @@ def shop(committed_loyalty: Loyalty, google_wallet: GoogleStandIn) -> Iterator[L
     google_wallet.reset()
     yield committed_loyalty
     settle()  # syncs still running finish before the merchant's schema is dropped
-
-
-def eventually(check: Callable[[], bool], timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def wallet_pass(loyalty: Loyalty, card_id: int) -> WalletPass:
