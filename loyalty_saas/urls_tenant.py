@@ -12,6 +12,7 @@ from cards.api.urls import public_urlpatterns as card_public_api
 from cards.api.urls import vendor_urlpatterns as card_vendor_api
 from common.admin import backoffice_site
 from common.media import media_file
+from insights.api.urls import vendor_urlpatterns as insights_vendor_api
 from merchants.views import healthz
 from programs.api.urls import vendor_urlpatterns as program_vendor_api
 from staff.api.urls import vendor_urlpatterns as staff_vendor_api
@@ -29,7 +30,9 @@ urlpatterns = [
     path("c/<str:token>/qr.svg", card_views.card_qr, name="card-qr"),
     path("api/v1/loyalty/", include(card_public_api + wallet_public_api)),
     path(
-        "api/v1/vendor/loyalty/", include(card_vendor_api + program_vendor_api + staff_vendor_api)
+        "api/v1/vendor/loyalty/", include(
+            card_vendor_api + program_vendor_api + staff_vendor_api + insights_vendor_api
+        )
     ),
     # The API is closed by default (settings); its description is public.
     path(

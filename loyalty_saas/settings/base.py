@@ -122,6 +122,8 @@ TENANT_APPS = [
     "cards",
     "staff",
     "wallets",
+    # Reads the apps above (statistics); no models of its own yet.
+    "insights",
 ]
 # Interfaces on top of the domain apps: no models of their own.
 INTERFACE_APPS = ["terminal", "demo"]
