@@ -341,3 +341,11 @@ def test_a_key_is_needed(loyalty: Loyalty) -> None:
 
     assert answer.status_code == 401
     assert answer.json()["code"] == "not_authenticated"
+
+
+def test_errors_speak_the_callers_language(loyalty: Loyalty) -> None:
+    answer = loyalty.api(loyalty.read_key, **{"Accept-Language": "fr"}).get(
+        URL, {"since": "2026-03-16", "until": "2026-03-15"}
+    )
+
+    assert answer.json()["errors"] == {"since": ["Le premier jour est après le dernier jour."]}
