@@ -171,11 +171,12 @@ def is_erased(customer: Customer) -> bool:
 @transaction.atomic
 def erase_customer(*, customer: Customer, requested_by: str) -> Customer:
     """Erase ``customer``'s personal data (see the module's docstring), in one transaction;
-    recorded as an erasure ``requested_by``. Erasing an erased customer changes nothing more
-    than blocking a card unblocked since (and is recorded again)."""
+    recorded as an erasure ``requested_by``. Erasing an erased customer changes nothing but a
+    card unblocked since (blocked again, its link rotated); it is recorded again."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     cards = list(LoyaltyCard.objects.filter(customer=customer).order_by("pk"))
-    if not is_erased(customer):
+    first_time = not is_erased(customer)
+    if first_time:
         old = Customer(
             name=customer.name,
             email=customer.email,
@@ -196,6 +197,8 @@ def erase_customer(*, customer: Customer, requested_by: str) -> Customer:
 
     card_ids = [card.pk for card in cards]
     for card in cards:
+        if not first_time and not card.is_active:
+            continue  # erased and blocked already: nothing changes
         set_card_active(card=card, active=False)  # announces card_deactivated: passes voided
         # The old card page link is dead: a new token nobody was given.
         LoyaltyCard.objects.filter(pk=card.pk).update(

@@ -201,11 +201,22 @@ def test_erasure_keeps_the_ledger_whole_and_blocks_the_cards(
 def test_erasing_twice_answers_the_same_and_records_both(
     loyalty: Loyalty, customer_id: int
 ) -> None:
+    def state() -> list[tuple]:
+        with schema_context(loyalty.merchant.schema_name):
+            customer = Customer.objects.get(pk=customer_id)
+            cards = LoyaltyCard.objects.filter(customer=customer).order_by("pk")
+            return [
+                (customer.name, customer.email, customer.erased_at),
+                *cards.values_list("public_token", "is_active", "updated_at"),
+            ]
+
     first = _erase(loyalty, customer_id)
+    after_first = state()
     second = _erase(loyalty, customer_id)
 
     assert first.status_code == second.status_code == 200
     assert first.json() == second.json()
+    assert state() == after_first
     with schema_context(loyalty.merchant.schema_name):
         records = list(
             DataRequest.objects.filter(customer_id=customer_id).values_list("kind", "requested_by")
