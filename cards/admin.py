@@ -7,10 +7,12 @@ which lock the card and write a ledger row, and the ledger is never edited. A co
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,9 +24,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cards.links import card_page_url
-from cards.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionSource
+from cards.models import (
+    Customer,
+    DataRequest,
+    LoyaltyCard,
+    LoyaltyTransaction,
+    TransactionSource,
+)
 from cards.numbers import normalise_card_number
-from cards.services import adjust, set_card_active
+from cards.services import adjust, erase_customer, export_customer, set_card_active
 from common.admin import (
     ObjectPagesAdmin,
     admin_url,
@@ -41,8 +49,86 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ["marketing_consent", "locale", "enrolled_store"]
     search_fields = ["name", "email", "phone", "external_id"]
     list_select_related = ["enrolled_store"]
-    readonly_fields = ["created_at", "updated_at", "marketing_consent_at"]
+    readonly_fields = ["created_at", "updated_at", "marketing_consent_at", "erased_at"]
     date_hierarchy = "created_at"
+    actions = ["export_data", "erase_personal_data"]
+    erase_template = "admin/cards/customer/erase.html"
+
+    @admin.action(description=_("Export data (JSON)"), permissions=["view"])
+    def export_data(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse:
+        customers = list(queryset.order_by("pk"))
+        exports = [
+            export_customer(customer=customer, requested_by=_back_office_user(request))
+            for customer in customers
+        ]
+        name = f"customer-{customers[0].pk}" if len(customers) == 1 else "customers"
+        response = HttpResponse(
+            json.dumps(exports[0] if len(exports) == 1 else exports, indent=2),
+            content_type="application/json",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}-export.json"'
+        return response
+
+    @admin.action(description=_("Erase personal data"), permissions=["erase"])
+    def erase_personal_data(
+        self, request: HttpRequest, queryset: QuerySet[Customer]
+    ) -> HttpResponse | None:
+        customers = list(queryset.order_by("pk"))
+        if request.POST.get("confirmed") != "yes":
+            return render_admin_page(
+                self,
+                request,
+                self.erase_template,
+                title=_("Erase personal data"),
+                customers=customers,
+                selected_field=ACTION_CHECKBOX_NAME,
+                changelist_url=admin_url(self.admin_site, self.opts, "changelist"),
+            )
+        for customer in customers:
+            erase_customer(customer=customer, requested_by=_back_office_user(request))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d customer's personal data erased; their cards are blocked.",
+                "%(count)d customers' personal data erased; their cards are blocked.",
+                len(customers),
+            )
+            % {"count": len(customers)},
+            messages.SUCCESS,
+        )
+        return None
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        """Erasing is what "delete" on customers means here: the row itself is never deleted."""
+        codename = get_permission_codename("delete", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Cards and the ledger hold on to the customer: "Erase personal data" instead.
+        return False
+
+
+def _back_office_user(request: HttpRequest) -> str:
+    return f"user:{request.user.get_username()}"
+
+
+@admin.register(DataRequest, site=backoffice_site)
+class DataRequestAdmin(admin.ModelAdmin):
+    """Every export and erasure of a customer's data, for the merchant's records: read-only."""
+
+    list_display = ["created_at", "kind", "customer_id", "requested_by"]
+    list_filter = ["kind"]
+    search_fields = ["=customer_id", "requested_by"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

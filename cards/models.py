@@ -40,6 +40,9 @@ class Customer(TimeStampedModel):
         blank=True,
         verbose_name=_("enrolled at"),
     )
+    # Set by cards.services.privacy.erase_customer: the row stays (the ledger reaches it through
+    # the cards) but holds nothing personal any more.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("customer")
@@ -296,3 +299,31 @@ class LoyaltyTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_transaction_type_display()} #{self.pk}"
+
+
+class DataRequestKind(models.TextChoices):
+    EXPORT = "export", _("Data export")
+    ERASURE = "erasure", _("Erasure")
+
+
+class DataRequest(models.Model):
+    """An export or an erasure of a customer's data, kept for the merchant's records (GDPR
+    Art. 30). The customer is an id, not a foreign key, and nothing personal is copied here: the
+    record outlives the erasure and says only who asked for what, and when."""
+
+    customer_id = models.BigIntegerField(_("customer ID"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=DataRequestKind.choices)
+    requested_by = models.CharField(
+        _("requested by"),
+        max_length=200,
+        help_text=_("A back-office user, an API key or the customer."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("data request")
+        verbose_name_plural = _("data requests")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.customer_id}"

@@ -19,6 +19,7 @@ from django.db import connection, connections
 from wallets.apple.push import has_registrations
 from wallets.config import apple_configured, google_configured
 from wallets.pending import mark_pending
+from wallets.services import forget_erased_cards
 from wallets.tasks import (
     google_sync_cards_task,
     google_sync_program_task,
@@ -113,3 +114,9 @@ def on_program_changed(sender: type, *, program_id: int, **kwargs: Any) -> None:
             kwargs=kwargs,
             window=window,
         )
+
+
+def on_customer_erased(sender: type, *, card_ids: list[int], **kwargs: Any) -> None:
+    # A few rows in this merchant's schema, no network: done here, after the erasure's commit.
+    # The cards' deactivation already queued the Google sync that makes their objects INACTIVE.
+    forget_erased_cards(card_ids=card_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from cards.models import LoyaltyCard
@@ -53,3 +54,49 @@ def unregister_apple_device(*, wallet_pass: WalletPass, device_library_id: str) 
     AppleRegistration.objects.filter(
         wallet_pass=wallet_pass, device_library_id=device_library_id
     ).delete()
+
+
+# What a Google object we keep a copy of says about its holder: the name, and the card page's
+# link (its token was rotated).
+_GOOGLE_PERSONAL_FIELDS = ("accountName", "linksModuleData")
+
+
+@transaction.atomic
+def forget_erased_cards(*, card_ids: list[int]) -> int:
+    """The customer holding these cards was erased (cards.signals.customer_erased): the Apple
+    devices' registrations of their passes are deleted (device ids and push tokens are personal
+    data), and our copy of their Google objects forgets the holder's name and page link, so the
+    next sync (queued by the card's deactivation) sends the erased ones and the INACTIVE state.
+    Returns how many registrations were deleted. Safe to run twice."""
+    deleted, _by_model = AppleRegistration.objects.filter(
+        wallet_pass__card_id__in=card_ids
+    ).delete()
+    passes = WalletPass.objects.select_for_update().filter(card_id__in=card_ids)
+    for wallet_pass in passes.exclude(google_object={}):
+        body = dict(wallet_pass.google_object)
+        for name in _GOOGLE_PERSONAL_FIELDS:
+            if name in body:
+                # Not what Google holds: the sync sees a difference and patches the field.
+                body[name] = None
+        wallet_pass.google_object = body
+        wallet_pass.google_error = ""
+        wallet_pass.save(update_fields=["google_object", "google_error", "updated_at"])
+    return deleted
+
+
+def wallet_presence(card_ids: list[int]) -> dict[int, dict[str, object]]:
+    """For a customer's data export (cards.services.register_export_part): per card, how many
+    Apple devices hold its pass, and whether its Google Wallet object exists (Google does not say
+    whether the customer saved it)."""
+    presence: dict[int, dict[str, object]] = {
+        card_id: {"apple_devices": 0, "google_object_created": False} for card_id in card_ids
+    }
+    passes = WalletPass.objects.filter(card_id__in=card_ids).annotate(
+        devices=Count("apple_registrations")
+    )
+    for wallet_pass in passes:
+        presence[wallet_pass.card_id] = {
+            "apple_devices": wallet_pass.devices,
+            "google_object_created": bool(wallet_pass.google_object),
+        }
+    return presence

@@ -19,4 +19,14 @@ vendor_urlpatterns = [
     path("transactions", views.TransactionListApi.as_view(), name="api-transactions"),
     path("customers", views.CustomerListCreateApi.as_view(), name="api-customers"),
     path("customers/<int:customer_id>", views.CustomerDetailApi.as_view(), name="api-customer"),
+    path(
+        "customers/<int:customer_id>/export",
+        views.CustomerExportApi.as_view(),
+        name="api-customer-export",
+    ),
+    path(
+        "customers/<int:customer_id>/erase",
+        views.CustomerEraseApi.as_view(),
+        name="api-customer-erase",
+    ),
 ]

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,6 +49,8 @@ from cards.services import (
     add_stamps,
     enroll_customer,
     enroll_trusted,
+    erase_customer,
+    export_customer,
     redeem_points,
     redeem_stamps,
     request_card_link,
@@ -547,3 +549,81 @@ class CustomerDetailApi(APIView):
             return Response(CustomerDetailOutput(changed).data)
 
         return idempotent(request, update)
+
+
+# --- A customer's data rights
+
+
+def _whole_merchant_key(request: Request) -> None:
+    # A customer's data spans every store of the merchant: a key limited to one store sees only a
+    # part of it, and must not erase what it cannot see.
+    if restricted_store(request) is not None:
+        raise exceptions.PermissionDenied(
+            _(
+                "A key restricted to a store cannot export or erase a customer's data: use a key "
+                "valid at every store."
+            )
+        )
+
+
+def _api_caller(request: Request) -> str:
+    return f"api-key:{getattr(request.auth, 'name', '')}"
+
+
+_RIGHTS_ERRORS = "A key restricted to a store is refused (403 `permission_denied`)."
+
+
+class CustomerExportApi(APIView):
+    @extend_schema(
+        operation_id="customers_export",
+        tags=["Customers"],
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Everything held about the customer: `customer` (profile, marketing "
+                "consent and its time), `cards` (balances, `transactions`: every ledger row, "
+                "`wallets`: Apple devices and Google object), sent as an attachment.",
+            ),
+            **error_responses(401, 403, 404, 406, 429),
+        },
+        summary="Export a customer's data (JSON)",
+        description=f"Recorded for the merchant as a data export. {_RIGHTS_ERRORS}",
+    )
+    def get(self, request: Request, customer_id: int) -> Response:
+        _whole_merchant_key(request)
+        customer = get_customer(customer_id=customer_id)
+        data = export_customer(customer=customer, requested_by=_api_caller(request))
+        response = Response(data)
+        response["Content-Disposition"] = (
+            f'attachment; filename="customer-{customer.pk}-export.json"'
+        )
+        return response
+
+
+class CustomerEraseApi(APIView):
+    @extend_schema(
+        operation_id="customers_erase",
+        tags=["Customers"],
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: CustomerDetailOutput,
+            **error_responses(401, 403, 404, 406, 409, 415, 429),
+        },
+        summary="Erase a customer's personal data",
+        description="Name, e-mail, phone and external ID are replaced or cleared, the client "
+        "address and user agent of the ledger rows on the customer's cards are forgotten, every "
+        "card is blocked (its passes show it voided, its Apple devices are forgotten) and its "
+        "page link changes. The customer and the ledger stay (anonymous), so balances and "
+        "figures are unchanged. Erasing an erased customer answers the same. Recorded for the "
+        f"merchant as an erasure. {_RIGHTS_ERRORS}",
+    )
+    def post(self, request: Request, customer_id: int) -> Response:
+        _whole_merchant_key(request)
+        customer = get_customer(customer_id=customer_id)
+
+        def erase() -> Response:
+            erase_customer(customer=customer, requested_by=_api_caller(request))
+            return Response(CustomerDetailOutput(get_customer(customer_id=customer.pk)).data)
+
+        return idempotent(request, erase)

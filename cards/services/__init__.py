@@ -4,7 +4,8 @@
 - ``customers``: trusted enrollment by Wizamart and POS systems, and changes to a customer;
 - ``card_links``: a card's page link, e-mailed to its customer;
 - ``operations``: the stamps and points engine (and blocking a card);
-- ``maintenance``: points expiry (a beat task).
+- ``maintenance``: points expiry (a beat task);
+- ``privacy``: a customer's data export and erasure, recorded.
 
 The names below are the package's interface; import them from here.
 """
@@ -29,6 +30,12 @@ from cards.services.operations import (
     redeem_stamps,
     set_card_active,
 )
+from cards.services.privacy import (
+    erase_customer,
+    export_customer,
+    is_erased,
+    register_export_part,
+)
 
 __all__ = [
     "Enrollment",
@@ -39,10 +46,14 @@ __all__ = [
     "email_card_link",
     "enroll_customer",
     "enroll_trusted",
+    "erase_customer",
     "expire_points",
+    "export_customer",
+    "is_erased",
     "points_for",
     "redeem_points",
     "redeem_stamps",
+    "register_export_part",
     "request_card_link",
     "send_card_link_after_commit",
     "set_card_active",
