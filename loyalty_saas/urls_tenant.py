@@ -30,9 +30,8 @@ urlpatterns = [
     path("c/<str:token>/qr.svg", card_views.card_qr, name="card-qr"),
     path("api/v1/loyalty/", include(card_public_api + wallet_public_api)),
     path(
-        "api/v1/vendor/loyalty/", include(
-            card_vendor_api + program_vendor_api + staff_vendor_api + insights_vendor_api
-        )
+        "api/v1/vendor/loyalty/",
+        include(card_vendor_api + program_vendor_api + staff_vendor_api + insights_vendor_api),
     ),
     # The API is closed by default (settings); its description is public.
     path(

@@ -19,8 +19,9 @@ from django.db import connection, connections
 from wallets.apple.push import has_registrations
 from wallets.config import apple_configured, google_configured
 from wallets.pending import mark_pending
-from wallets.services import forget_erased_cards
+from wallets.services import forget_erased_holder
 from wallets.tasks import (
+    forget_erased_devices_task,
     google_sync_cards_task,
     google_sync_program_task,
     push_cards_task,
@@ -118,5 +119,12 @@ def on_program_changed(sender: type, *, program_id: int, **kwargs: Any) -> None:
 
 def on_customer_erased(sender: type, *, card_ids: list[int], **kwargs: Any) -> None:
     # A few rows in this merchant's schema, no network: done here, after the erasure's commit.
-    # The cards' deactivation already queued the Google sync that makes their objects INACTIVE.
-    forget_erased_cards(card_ids=card_ids)
+    # The cards' deactivation already queued the Google sync that makes their objects INACTIVE
+    # and the Apple push that makes the devices fetch the voided pass: the devices' registrations
+    # go once they had time to (a device without one would keep the old pass).
+    forget_erased_holder(card_ids=card_ids)
+    queue_task(
+        forget_erased_devices_task,
+        kwargs={"card_ids": card_ids},
+        window=settings.WALLET_ERASURE_GRACE_SECONDS,
+    )

@@ -62,15 +62,10 @@ _GOOGLE_PERSONAL_FIELDS = ("accountName", "linksModuleData")
 
 
 @transaction.atomic
-def forget_erased_cards(*, card_ids: list[int]) -> int:
-    """The customer holding these cards was erased (cards.signals.customer_erased): the Apple
-    devices' registrations of their passes are deleted (device ids and push tokens are personal
-    data), and our copy of their Google objects forgets the holder's name and page link, so the
-    next sync (queued by the card's deactivation) sends the erased ones and the INACTIVE state.
-    Returns how many registrations were deleted. Safe to run twice."""
-    deleted, _by_model = AppleRegistration.objects.filter(
-        wallet_pass__card_id__in=card_ids
-    ).delete()
+def forget_erased_holder(*, card_ids: list[int]) -> None:
+    """The customer holding these cards was erased (cards.signals.customer_erased): our copy of
+    their Google objects forgets the holder's name and page link, so the next sync (queued by the
+    cards' deactivation) sends the erased ones with the INACTIVE state. Safe to run twice."""
     passes = WalletPass.objects.select_for_update().filter(card_id__in=card_ids)
     for wallet_pass in passes.exclude(google_object={}):
         body = dict(wallet_pass.google_object)
@@ -81,6 +76,15 @@ def forget_erased_cards(*, card_ids: list[int]) -> int:
         wallet_pass.google_object = body
         wallet_pass.google_error = ""
         wallet_pass.save(update_fields=["google_object", "google_error", "updated_at"])
+
+
+def forget_erased_devices(*, card_ids: list[int]) -> int:
+    """Delete the Apple devices' registrations of an erased customer's passes (device ids and
+    push tokens are personal data); how many. Run after WALLET_ERASURE_GRACE_SECONDS, once the
+    devices have fetched the voided pass the deactivation pushed. Safe to run twice."""
+    deleted, _by_model = AppleRegistration.objects.filter(
+        wallet_pass__card_id__in=card_ids
+    ).delete()
     return deleted
 
 

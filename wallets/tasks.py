@@ -15,6 +15,7 @@ from wallets.config import google_configured
 from wallets.google.client import GoogleTransientError
 from wallets.google.sync import card_batches, sync_cards, sync_class
 from wallets.pending import clear_pending
+from wallets.services import forget_erased_devices
 
 logger = logging.getLogger("wallets.apns")
 google_logger = logging.getLogger("wallets.google")
@@ -67,6 +68,12 @@ def push_program_task(program_id: int) -> int:
         push_cards_task.delay(card_ids=card_ids)
         batches += 1
     return batches
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def forget_erased_devices_task(card_ids: list[int]) -> int:
+    """An erased customer's Apple registrations, deleted after the grace period."""
+    return forget_erased_devices(card_ids=card_ids)
 
 
 # --- Google Wallet

@@ -411,6 +411,9 @@ GOOGLE_WALLET_CREDENTIALS_FILE = env.str("GOOGLE_WALLET_CREDENTIALS_FILE", defau
 GOOGLE_WALLET_API_URL = env.str(
     "GOOGLE_WALLET_API_URL", default="https://walletobjects.googleapis.com/"
 )
+# An erased customer's Apple devices keep their registrations this long, so that they fetch the
+# voided pass the deactivation pushes; then the registrations (personal data) are deleted.
+WALLET_ERASURE_GRACE_SECONDS = env.float("WALLET_ERASURE_GRACE_SECONDS", default=3600)
 # Shared by every worker (a token bucket in the broker's Redis); 0 means no limit (benchmarks).
 GOOGLE_WALLET_MAX_RPS = env.float("GOOGLE_WALLET_MAX_RPS", default=15)
 # Changes to one card within this many seconds become one patch (wallets/receivers.py).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django_tenants.utils import schema_context
@@ -41,9 +42,10 @@ def _devices(loyalty: Loyalty) -> list[str]:
         return sorted(AppleRegistration.objects.values_list("device_library_id", flat=True))
 
 
-def test_erasure_drops_the_apple_registrations_of_her_passes_only(
-    committed_loyalty: Loyalty,
+def test_erasure_drops_the_apple_registrations_of_her_passes_only_after_the_grace_period(
+    committed_loyalty: Loyalty, settings: Any
 ) -> None:
+    settings.WALLET_ERASURE_GRACE_SECONDS = 1
     shop = committed_loyalty
     hers = new_card(shop, email="zoe@example.com")
     someone_elses = new_card(shop, email="max@example.com")
@@ -56,6 +58,8 @@ def test_erasure_drops_the_apple_registrations_of_her_passes_only(
     response = shop.api().post(f"{CUSTOMERS}/{hers.customer_id}/erase")
 
     assert response.status_code == 200
+    # For the grace period her devices keep their registrations: they fetch the voided pass.
+    assert _devices(shop) == ["her-ipad", "her-iphone", "his-iphone"]
     assert eventually(lambda: _devices(shop) == ["his-iphone"])
     with schema_context(shop.merchant.schema_name):
         assert WalletPass.objects.filter(card_id=hers.pk).exists()  # the pass shows voided
