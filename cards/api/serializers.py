@@ -53,6 +53,21 @@ class TransactionOutput(OutputSerializer):
     created_at = serializers.DateTimeField()
 
 
+class TransactionListOutput(TransactionOutput):
+    """A row of the ledger list: the transaction with its card and where the request came from
+    (as in the CSV export)."""
+
+    card_number = serializers.CharField(source="card.card_number")
+    ip_address = serializers.IPAddressField(
+        allow_null=True,
+        help_text="The address the operation was requested from (personal data: the customer's "
+        "or the cashier's); null for operations without a request (expiry, corrections).",
+    )
+    user_agent = serializers.CharField(
+        help_text="The User-Agent header of that request (personal data); blank without one."
+    )
+
+
 class CardOutput(OutputSerializer):
     card_number = serializers.CharField()
     customer = CustomerOutput()

@@ -32,7 +32,7 @@ from cards.api.serializers import (
     PointsRedeemInput,
     StampInput,
     StampRedeemInput,
-    TransactionOutput,
+    TransactionListOutput,
 )
 from cards.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionSource
 from cards.selectors import (
@@ -360,12 +360,13 @@ CSV_COLUMNS = [
     "staff_pin_id",
     "source",
     "ip_address",
+    "user_agent",
     "notes",
 ]
 
 
 class TransactionListApi(generics.ListAPIView):
-    serializer_class = TransactionOutput
+    serializer_class = TransactionListOutput
     filterset_class = TransactionFilter
     renderer_classes = [JSONRenderer, CsvRenderer]
 
@@ -383,7 +384,7 @@ class TransactionListApi(generics.ListAPIView):
             )
         ],
         responses={
-            (200, "application/json"): TransactionOutput(many=True),
+            (200, "application/json"): TransactionListOutput(many=True),
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR, description="`format=csv` or `Accept: text/csv`: every row"
             ),
@@ -391,6 +392,9 @@ class TransactionListApi(generics.ListAPIView):
             404: OpenApiResponse(ErrorSerializer, description="`not_found`: unknown `format`"),
         },
         summary="The ledger, filtered; CSV export",
+        description="Each row names its card (`card_number`) and, for the audit, the IP address "
+        "and User-Agent of the request that made it: personal data of the customer or the "
+        "cashier, to be handled as such.",
     )
     def get(self, request: Request, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         if request.accepted_renderer.format != "csv":
@@ -421,6 +425,7 @@ class TransactionListApi(generics.ListAPIView):
                         txn.staff_pin_id,
                         txn.source,
                         txn.ip_address,
+                        txn.user_agent,
                         txn.notes,
                     ]
                     for txn in chain([] if first is None else [first], rows)
