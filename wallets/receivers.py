@@ -41,14 +41,16 @@ def _run_in_background(task: Task, kwargs: dict[str, Any], schema_name: str) -> 
         connections.close_all()  # this thread's own connection
 
 
-def queue_task(task: Task, *, kwargs: dict[str, Any], window: float) -> None:
+def queue_task(
+    task: Task, *, kwargs: dict[str, Any], window: float, thread_prefix: str = "wallet-"
+) -> None:
     if task.app.conf.task_always_eager:
         # No broker (development): Celery would run the task here, inside the request, and a
         # stuck APNs or Google would hold the cashier's stamp. Run it on a thread of its own.
         timer = threading.Timer(
             window, _run_in_background, args=(task, kwargs, connection.schema_name)
         )
-        timer.name = f"wallet-{task.name.rsplit('.', 1)[-1]}"
+        timer.name = f"{thread_prefix}{task.name.rsplit('.', 1)[-1]}"
         timer.daemon = True
         timer.start()
     else:
@@ -127,4 +129,6 @@ def on_customer_erased(sender: type, *, card_ids: list[int], **kwargs: Any) -> N
         forget_erased_devices_task,
         kwargs={"card_ids": card_ids},
         window=settings.WALLET_ERASURE_GRACE_SECONDS,
+        # Not one of the quick "wallet-" updates that tests and callers wait for.
+        thread_prefix="erasure-grace-",
     )
