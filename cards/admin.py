@@ -112,25 +112,6 @@ def _back_office_user(request: HttpRequest) -> str:
     return f"user:{request.user.get_username()}"
 
 
-@admin.register(DataRequest, site=backoffice_site)
-class DataRequestAdmin(admin.ModelAdmin):
-    """Every export and erasure of a customer's data, for the merchant's records: read-only."""
-
-    list_display = ["created_at", "kind", "customer_id", "requested_by"]
-    list_filter = ["kind"]
-    search_fields = ["=customer_id", "requested_by"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
     """View only: no add, change or delete, whatever the user's permissions."""
 
@@ -142,6 +123,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(DataRequest, site=backoffice_site)
+class DataRequestAdmin(ReadOnlyAdmin):
+    """Every export and erasure of a customer's data, for the merchant's records: read-only."""
+
+    list_display = ["created_at", "kind", "customer_id", "requested_by"]
+    list_filter = ["kind"]
+    search_fields = ["=customer_id", "requested_by"]
+    date_hierarchy = "created_at"
 
 
 class CardCorrectionForm(forms.Form):
