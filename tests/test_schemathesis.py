@@ -59,6 +59,10 @@ def test_schema_is_the_served_one(committed_loyalty: Loyalty) -> None:
 )
 def test_api_conforms_to_its_schema(case: schemathesis.Case, committed_loyalty: Loyalty) -> None:
     checks = CHECKS
+    # The Host header picks the merchant (the transport, not an input of the API): a generated
+    # one ("host: ~2" among made-up headers) would address no merchant at all.
+    if case.headers:
+        case.headers = {k: v for k, v in case.headers.items() if k.lower() != "host"}
     # Committed data and Django's own WSGI handler: its request cycle closes a connection left
     # inside a transaction, so the rollback-per-test fixtures cannot serve it.
     case.call_and_validate(
