@@ -3,6 +3,7 @@ waiting for what a wallet does in the background."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,3 +35,10 @@ def eventually(check: Callable[[], bool], timeout: float = 10) -> bool:
             return True
         time.sleep(0.02)
     return check()
+
+
+def settle() -> None:
+    """Wait for the wallet updates running on background threads (no broker: the receivers'
+    "wallet-…" timers) to finish."""
+    for thread in [t for t in threading.enumerate() if t.name.startswith("wallet-")]:
+        thread.join(15)

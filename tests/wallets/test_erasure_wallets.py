@@ -4,7 +4,6 @@ the holder's name. Real commits (the announcements fire after commit) and real H
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,18 +14,13 @@ from cards.models import LoyaltyCard
 from tests.cards.helpers import new_card
 from tests.conftest import Loyalty
 from tests.wallets.google_standin import GoogleStandIn
-from tests.wallets.helpers import eventually
+from tests.wallets.helpers import eventually, settle
 from wallets.models import AppleRegistration, WalletPass
 from wallets.services import ensure_wallet_pass, register_apple_device
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 
 CUSTOMERS = "/api/v1/vendor/loyalty/customers"
-
-
-def settle() -> None:
-    for thread in [t for t in threading.enumerate() if t.name.startswith("wallet-")]:
-        thread.join(15)
 
 
 def _register(loyalty: Loyalty, card: LoyaltyCard, device: str) -> None:

@@ -22,7 +22,7 @@ from tests.cards.test_admin import signed_in
 from tests.conftest import Loyalty
 from tests.wallets.factories import WalletPassFactory
 from tests.wallets.google_standin import GoogleStandIn
-from tests.wallets.helpers import eventually
+from tests.wallets.helpers import eventually, settle
 from wallets.models import AppleRegistration, GoogleClass, WalletPass
 
 CARDS = "/admin/cards/loyaltycard/"
@@ -199,17 +199,12 @@ def test_the_sync_action_says_so_when_google_wallet_is_off(loyalty: Loyalty) -> 
 # --- The action, for real: committed rows, a background sync, the stand-in
 
 
-def _settle() -> None:
-    for thread in [t for t in threading.enumerate() if t.name.startswith("wallet-")]:
-        thread.join(15)
-
-
 @pytest.fixture
 def shop(committed_loyalty: Loyalty, google_wallet: GoogleStandIn) -> Iterator[Loyalty]:
-    _settle()
+    settle()
     google_wallet.reset()
     yield committed_loyalty
-    _settle()  # syncs still running finish before the merchant's schema is dropped
+    settle()  # syncs still running finish before the merchant's schema is dropped
 
 
 def test_the_sync_action_sends_the_programme_and_every_card_to_google(
@@ -226,7 +221,7 @@ def test_the_sync_action_sends_the_programme_and_every_card_to_google(
 
     assert "Sync with Google Wallet started for 1 programme" in response.content.decode()
     assert eventually(lambda: len(google_wallet.requests(kind="loyaltyObject")) == 3)
-    _settle()
+    settle()
     [klass] = google_wallet.requests(kind="loyaltyClass")
     assert klass.status == 200
     with schema_context(shop.merchant.schema_name):

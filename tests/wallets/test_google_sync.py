@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,20 +26,11 @@ from tests.cards.helpers import new_card, points, stamp
 from tests.conftest import POINTS_PIN, STAMPS_PIN, Loyalty
 from tests.wallets.conftest import GOOGLE_ISSUER_ID, GoogleAccountFiles
 from tests.wallets.google_standin import GoogleStandIn, Received
-from tests.wallets.helpers import eventually
+from tests.wallets.helpers import eventually, settle
 from wallets.google import client as google_client
 from wallets.models import GoogleClass, WalletPass
 
 pytestmark = pytest.mark.usefixtures("committed_db")
-
-
-def _background() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("wallet-")]
-
-
-def settle() -> None:
-    for thread in _background():
-        thread.join(15)
 
 
 @pytest.fixture
