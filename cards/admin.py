@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.admin import ModelAdmin
 
 from cards.links import card_page_url
 from cards.models import (
@@ -44,7 +45,7 @@ from common.request_meta import RequestMeta
 
 
 @admin.register(Customer, site=backoffice_site)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ModelAdmin):
     list_display = ["name", "email", "phone", "enrolled_store", "marketing_consent", "created_at"]
     list_filter = ["marketing_consent", "locale", "enrolled_store"]
     search_fields = ["name", "email", "phone", "external_id"]
@@ -112,7 +113,7 @@ def _back_office_user(request: HttpRequest) -> str:
     return f"user:{request.user.get_username()}"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     """View only: no add, change or delete, whatever the user's permissions."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -14,8 +14,8 @@ from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.admin.utils import quote
-from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.db.models.options import Options
@@ -24,12 +24,19 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.sites import UnfoldAdminSite
 
 
-class BackOfficeSite(admin.AdminSite):
+class BackOfficeSite(UnfoldAdminSite):
+    """The merchant's back office, in django-unfold's look; its sidebar groups what a merchant
+    manages the way they think of it (``common.navigation``, settings ``UNFOLD``)."""
+
     site_header = _("Loyalty back office")
     site_title = _("Loyalty back office")
     index_title = _("Your loyalty programme")
+    index_template = "admin/backoffice/index.html"
 
     def each_context(self, request):  # type: ignore[no-untyped-def]
         context = super().each_context(request)
@@ -40,10 +47,32 @@ class BackOfficeSite(admin.AdminSite):
 
 
 backoffice_site = BackOfficeSite(name="backoffice")
+
+
+class UserAdmin(DjangoUserAdmin, ModelAdmin):
+    """Django's user admin in the theme's forms. Groups and raw permissions are not shown: a
+    merchant's accounts are an owner (superuser) and cashiers (staff), nothing in between."""
+
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+    list_display = ["username", "first_name", "last_name", "email", "is_superuser", "is_active"]
+    list_filter = ["is_superuser", "is_active"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+
+
+class AccessAttemptsAdmin(AccessAttemptAdmin, ModelAdmin):
+    pass
+
+
 backoffice_site.register(User, UserAdmin)
-backoffice_site.register(Group, GroupAdmin)
 # Locked-out sign-ins of this merchant's users: deleting an attempt unlocks it.
-backoffice_site.register(AccessAttempt, AccessAttemptAdmin)
+backoffice_site.register(AccessAttempt, AccessAttemptsAdmin)
 
 
 def admin_url(site: admin.AdminSite, opts: Options, page: str, obj: Model | None = None) -> str:
@@ -53,7 +82,7 @@ def admin_url(site: admin.AdminSite, opts: Options, page: str, obj: Model | None
     return reverse(f"{site.name}:{opts.app_label}_{opts.model_name}_{page}", args=args)
 
 
-class ObjectPagesAdmin(admin.ModelAdmin):
+class ObjectPagesAdmin(ModelAdmin):
     """A ModelAdmin with pages of its own about one object (a poster, a correction form), behind
     the site's login like the others, and linked from the object's change form."""
 
@@ -97,7 +126,7 @@ class ObjectPagesAdmin(admin.ModelAdmin):
 
 
 def render_admin_page(
-    model_admin: admin.ModelAdmin,
+    model_admin: ModelAdmin,
     request: HttpRequest,
     template: str,
     *,

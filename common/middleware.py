@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from csp.middleware import CSPMiddleware as BaseCSPMiddleware
+from csp.middleware import PolicyParts
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -29,6 +32,21 @@ class RefuseNulCharactersMiddleware:
                 return JsonResponse({"detail": message, "code": "invalid"}, status=400)
             return render(request, "400.html", {"message": message}, status=400)
         return self.get_response(request)
+
+
+class CSPMiddleware(BaseCSPMiddleware):
+    """django-csp's policy, with ``BACKOFFICE_CSP_DIRECTIVES`` in place of the site's under the
+    admin sites' prefix (see the settings for why). There no nonce is sent: a nonce would make
+    browsers ignore 'unsafe-inline'."""
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and request.path_info.startswith(settings.BACKOFFICE_PATH_PREFIX):
+            parts.replace = {**(parts.replace or {}), **settings.BACKOFFICE_CSP_DIRECTIVES}
+            parts.nonce = None
+        return parts
 
 
 class SecurityHeadersMiddleware:

@@ -17,26 +17,34 @@ from django_celery_beat.models import (
     PeriodicTask,
     SolarSchedule,
 )
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.sites import UnfoldAdminSite
 
 from merchants.models import Domain, Merchant
 
 
-class PlatformAdminSite(admin.AdminSite):
+class PlatformAdminSite(UnfoldAdminSite):
+    """The platform staff's admin, in the back office's look with its own sidebar (settings
+    ``UNFOLD_PLATFORM``)."""
+
+    settings_name = "UNFOLD_PLATFORM"
     site_header = _("Loyalty platform")
     site_title = _("Loyalty platform")
     index_title = _("Platform administration")
+    index_template = "admin/platform/index.html"
 
 
 platform_admin_site = PlatformAdminSite(name="platform_admin")
 
 
-class DomainInline(admin.TabularInline):
+class DomainInline(TabularInline):
     model = Domain
     extra = 0
 
 
 @admin.register(Merchant, site=platform_admin_site)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(ModelAdmin):
     list_display = ["name", "schema_name", "contact_email", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "schema_name", "contact_email", "domains__domain"]
@@ -54,17 +62,35 @@ class MerchantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Domain, site=platform_admin_site)
-class DomainAdmin(admin.ModelAdmin):
+class DomainAdmin(ModelAdmin):
     list_display = ["domain", "tenant", "is_primary"]
     search_fields = ["domain", "tenant__name"]
     list_select_related = ["tenant"]
 
 
-platform_admin_site.register(User, UserAdmin)
-platform_admin_site.register(Group, GroupAdmin)
+@admin.register(User, site=platform_admin_site)
+class PlatformUserAdmin(UserAdmin, ModelAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+
+
+@admin.register(Group, site=platform_admin_site)
+class PlatformGroupAdmin(GroupAdmin, ModelAdmin):
+    pass
+
+
 # Locked-out sign-ins to the platform admin: deleting an attempt unlocks it. A merchant's users are
 # unlocked in that merchant's back office or with `tenant_command axes_reset_username` (README).
-platform_admin_site.register(AccessAttempt, AccessAttemptAdmin)
-platform_admin_site.register(PeriodicTask, PeriodicTaskAdmin)
+@admin.register(AccessAttempt, site=platform_admin_site)
+class PlatformAccessAttemptAdmin(AccessAttemptAdmin, ModelAdmin):
+    pass
+
+
+@admin.register(PeriodicTask, site=platform_admin_site)
+class PlatformPeriodicTaskAdmin(PeriodicTaskAdmin, ModelAdmin):
+    pass
+
+
 for model in (IntervalSchedule, CrontabSchedule, SolarSchedule, ClockedSchedule):
-    platform_admin_site.register(model)
+    platform_admin_site.register(model, ModelAdmin)

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
 
 from common.admin import ObjectPagesAdmin, admin_url, adopt, backoffice_site
 from programs.admin_views import enrollment_links, poster_view, qr_png_view, qr_svg_view
@@ -85,7 +86,7 @@ class StoreAdmin(ObjectPagesAdmin):
 
 
 @admin.register(LoyaltyProgram, site=backoffice_site)
-class LoyaltyProgramAdmin(admin.ModelAdmin):
+class LoyaltyProgramAdmin(ModelAdmin):
     form = LoyaltyProgramForm
     list_display = ["card_name", "store", "loyalty_type", "color_swatch", "is_active"]
     list_filter = ["loyalty_type", "is_active"]

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.admin import ModelAdmin
 
 from common.admin import adopt, backoffice_site, render_admin_page, show_service_error
 from staff.models import ApiKey, ApiScope, StaffPin
@@ -64,7 +65,7 @@ class ApiKeyStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiKey, site=backoffice_site)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ModelAdmin):
     list_display = [
         "name",
         "key",
@@ -294,7 +295,7 @@ class StaffPinLockFilter(admin.SimpleListFilter):
 
 
 @admin.register(StaffPin, site=backoffice_site)
-class StaffPinAdmin(admin.ModelAdmin):
+class StaffPinAdmin(ModelAdmin):
     list_display = ["name", "store", "is_active", "lock_status", "failed_attempts", "last_used_at"]
     list_filter = ["store", "is_active", StaffPinLockFilter]
     search_fields = ["name", "store__name", "store__code"]

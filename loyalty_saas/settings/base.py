@@ -11,7 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
-from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -91,6 +91,9 @@ SHARED_APPS = [
     # merchants precedes django_tenants so that its migrate_schemas (which also keeps the tenant
     # template schema current) wins over the library's command of the same name.
     "merchants",
+    # The back office's theme: before django.contrib.admin (and django_tenants) so that its admin
+    # templates are the ones found.
+    "unfold",
     "django_tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -157,7 +160,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "common.middleware.CSPMiddleware",
     "common.middleware.SecurityHeadersMiddleware",
     # Last: turns a locked-out sign-in into the lockout page (AXES_LOCKOUT_CALLABLE).
     "axes.middleware.AxesMiddleware",
@@ -239,7 +242,7 @@ LANGUAGES = [
     ("lb", _("Luxembourgish")),
 ]
 # locale_thirdparty: our Luxembourgish for Django's and DRF's messages, out of makemessages' reach.
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_thirdparty"]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_thirdparty", BASE_DIR / "locale_unfold"]
 USE_I18N = True
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Luxembourg")
 USE_TZ = True
@@ -428,26 +431,75 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# The back office's look (django-unfold): the programme's blue, our sidebar, no CDN (the theme's
+# fonts, icons and scripts are its own static files). The platform admin has the same look and
+# a sidebar of its own.
+_BRAND_BLUE = {
+    "50": "oklch(97% .014 254.604)",
+    "100": "oklch(93.2% .032 255.585)",
+    "200": "oklch(88.2% .059 254.128)",
+    "300": "oklch(80.9% .105 251.813)",
+    "400": "oklch(70.7% .165 254.624)",
+    "500": "oklch(62.3% .214 259.815)",
+    "600": "oklch(54.6% .245 262.881)",
+    "700": "oklch(48.8% .243 264.376)",
+    "800": "oklch(42.4% .199 265.638)",
+    "900": "oklch(37.9% .146 265.522)",
+    "950": "oklch(28.2% .091 267.935)",
+}
+UNFOLD = {
+    "SITE_TITLE": _("Loyalty back office"),
+    "SITE_HEADER": _("Loyalty back office"),
+    "SITE_SYMBOL": "loyalty",
+    "SITE_URL": "/",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "COLORS": {"primary": _BRAND_BLUE},
+    "DASHBOARD_CALLBACK": "insights.dashboard.dashboard_callback",
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": "common.navigation.backoffice_navigation",
+    },
+}
+UNFOLD_PLATFORM = {
+    **UNFOLD,
+    "SITE_TITLE": _("Loyalty platform"),
+    "SITE_HEADER": _("Loyalty platform"),
+    "DASHBOARD_CALLBACK": None,
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": "common.navigation.platform_navigation",
+    },
+}
+
 # Content-Security-Policy (django-csp 4): scripts and style sheets come from our own static files
 # only, never inline. Style attributes stay allowed (style-src-attr) because a programme's colour
-# reaches its card page, poster and terminal that way (and the admin uses a few); a <style>
-# element needs the request's nonce (the Swagger UI page, the store poster). Images may be https:
-# (a programme's logo URL, logos in object storage) and data: (Swagger UI's icons).
-# django-tenants' admin index and app list carry one fixed <style> element (the colours of the
-# "tenant app" captions); it is allowed by its hash. The browser tests visit the admin under this
-# policy, so an upgrade that changes that style fails them instead of quietly unstyling the admin.
-DJANGO_TENANTS_ADMIN_STYLE = "'sha256-xoIZjqORk+Zj8UH/m/JWU8HyeppwnSb3aTtst4F7uoI='"
+# reaches its card page, poster and terminal that way; a <style> element needs the request's nonce
+# (the Swagger UI page, the store poster). Images may be https: (a programme's logo URL, logos in
+# object storage) and data: (Swagger UI's icons).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF, NONCE, DJANGO_TENANTS_ADMIN_STYLE],
+        "style-src": [SELF, NONCE],
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF, "https:", "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],
     },
+}
+# The back office and the platform admin (django-unfold) differ in two directives, under their
+# URL prefix only (common.middleware.CSPMiddleware): unfold's Alpine.js evaluates its x-data
+# attributes with Function() ('unsafe-eval'), and its theme colours are one inline <style>
+# element. Scripts still come from our own static files only; these pages are behind a staff
+# sign-in.
+BACKOFFICE_PATH_PREFIX = "/admin/"
+BACKOFFICE_CSP_DIRECTIVES = {
+    "script-src": [SELF, UNSAFE_EVAL],
+    "style-src": [SELF, UNSAFE_INLINE],
 }
 
 LOGGING = {

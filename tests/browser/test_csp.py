@@ -52,8 +52,8 @@ def test_the_back_office_and_the_api_docs_work_under_the_policy(
     page.goto(f"{base}/admin/")
     page.fill("#id_username", f"owner@{committed_loyalty.merchant.schema_name}.example")
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#site-name")).to_be_visible()
+    page.click("button[type=submit]")
+    expect(page.locator("#nav-sidebar-inner")).to_be_visible()
 
     store = committed_loyalty.stamps_store.pk
     page.goto(f"{base}/admin/programs/store/{store}/change/")
@@ -71,7 +71,7 @@ def test_the_back_office_and_the_api_docs_work_under_the_policy(
     page.goto(f"{base}/admin/staff/apikey/add/")
     page.fill("#id_name", "Till 9")
     page.locator("input[name=scopes]").first.check()
-    page.click("input[name=_save]")
+    page.click("[name=_save]")
     expect(page.locator("#api-key")).to_have_value(re.compile(r"^lk_"))
 
     page.goto(f"{base}/api/docs/")
