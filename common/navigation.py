@@ -12,8 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+
+def backoffice_stylesheet(request: HttpRequest) -> str:
+    return static("backoffice/backoffice.css")
 
 
 def _may(permission: str) -> Callable[[HttpRequest], bool]:

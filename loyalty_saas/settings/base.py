@@ -456,6 +456,7 @@ UNFOLD = {
     "SHOW_VIEW_ON_SITE": False,
     "COLORS": {"primary": _BRAND_BLUE},
     "DASHBOARD_CALLBACK": "insights.dashboard.dashboard_callback",
+    "STYLES": ["common.navigation.backoffice_stylesheet"],
     "SIDEBAR": {
         "show_search": False,
         "show_all_applications": False,
