@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminIntegerFieldWidget, UnfoldAdminTextareaWidget
 
 from cards.links import card_page_url
 from cards.models import (
@@ -148,6 +149,7 @@ class CardCorrectionForm(forms.Form):
         initial=0,
         min_value=-10_000,
         max_value=10_000,
+        widget=UnfoldAdminIntegerFieldWidget,
         help_text=_("Stamps to add, or to take away with a minus sign (e.g. -2)."),
     )
     points_delta = forms.IntegerField(
@@ -156,13 +158,14 @@ class CardCorrectionForm(forms.Form):
         initial=0,
         min_value=-10_000_000,
         max_value=10_000_000,
+        widget=UnfoldAdminIntegerFieldWidget,
         help_text=_("Points to add, or to take away with a minus sign (e.g. -50)."),
     )
     notes = forms.CharField(
         label=_("reason"),
         required=False,
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "class": "vLargeTextField"}),
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3, "cols": 60}),
         help_text=_(
             "Required. Kept in the ledger with the correction, e.g. “Stamp forgotten on 3 May”."
         ),

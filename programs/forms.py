@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
+from unfold.widgets import UnfoldAdminTextareaWidget
 
 from programs.models import LoyaltyProgram
 from programs.rules import PROGRAM_LIMITS, normalise_rewards
@@ -37,7 +38,7 @@ class RewardLinesField(forms.Field):
     redemptions already recorded and integrations that use the ID keep pointing at it.
     """
 
-    widget = forms.Textarea(attrs={"rows": 6, "cols": 60, "class": "vLargeTextField"})
+    widget = UnfoldAdminTextareaWidget(attrs={"rows": 6, "cols": 60})
     line_pattern = re.compile(r"^(?P<cost>\d+)\s*[:=\-\u2013\u2014]?\s*(?P<name>\S.*)$")
 
     def __init__(self, **kwargs: Any) -> None:
