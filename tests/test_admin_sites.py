@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import PASSWORD, Loyalty, client_for
@@ -36,3 +38,16 @@ def test_the_back_office_sidebar_groups_pages_as_a_merchant_thinks(loyalty: Loya
     assert -1 not in positions and positions == sorted(positions), positions
     assert "/admin/auth/group/" not in html  # nothing a merchant never needs
     assert "Authentication and Authorization" not in html
+
+
+def test_only_the_page_shown_is_highlighted_in_the_sidebar(loyalty: Loyalty) -> None:
+    client = client_for(loyalty.merchant)
+    client.post(
+        "/admin/login/?next=/admin/",
+        {"username": f"owner@{loyalty.merchant.slug}.example", "password": PASSWORD},
+    )
+    html = client.get("/admin/staff/staffpin/").content.decode()
+    sidebar = html.split('id="nav-sidebar-inner"', 1)[1].split('id="main"', 1)[0]
+    links = re.findall(r'<a href="([^"]+)"[^>]*class="([^"]*)"', sidebar)
+    highlighted = [href for href, classes in links if "active" in classes.split()]
+    assert highlighted == ["/admin/staff/staffpin/"], links
