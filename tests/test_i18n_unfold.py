@@ -189,7 +189,8 @@ CHANGE = {  # Django's verb (links and buttons), and our noun: what a transactio
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_change_is_a_verb_on_buttons_and_a_noun_in_our_headings(language: str) -> None:
     """Our noun "Change" has a context of its own, so it no longer replaces Django's verb."""
+    msgid, context = "Change", "stamps and points a transaction adds or removes"
+    # Through variables: makemessages (tests/test_catalogues.py) would take literals for ours.
     with translation.override(language):
-        assert translation.gettext("Change") == CHANGE[language][0]
-        noun = translation.pgettext("stamps and points a transaction adds or removes", "Change")
-        assert noun == CHANGE[language][1]
+        assert translation.gettext(msgid) == CHANGE[language][0]
+        assert translation.pgettext(context, msgid) == CHANGE[language][1]
