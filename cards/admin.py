@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminIntegerFieldWidget, UnfoldAdminTextareaWidget
 
@@ -392,7 +392,8 @@ class LoyaltyTransactionAdmin(ReadOnlyAdmin):
             {"fields": ["created_at", "card", "store", "staff_pin", "transaction_type", "source"]},
         ),
         (
-            _("Change"),
+            # A noun; Django's own "Change" (the verb on buttons and links) keeps its wording.
+            pgettext_lazy("stamps and points a transaction adds or removes", "Change"),
             {
                 "fields": [
                     "stamps_delta",
