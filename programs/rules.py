@@ -235,11 +235,12 @@ PERIOD_PATTERN = re.compile(
 HOURS_EXAMPLE = "08:00-12:00, 14:00-19:00"
 
 
-def weekday_label(key: str) -> str:
+def weekday_label(key: str, *, sentence_start: bool = True) -> str:
     from django.utils.dates import WEEKDAYS  # Django's own words, in every language it has
 
     # Capitalised: it starts the sentence (French and Luxembourgish write days in lower case).
-    return capfirst(str(WEEKDAYS[WEEKDAY_KEYS.index(key)]))
+    name = str(WEEKDAYS[WEEKDAY_KEYS.index(key)])
+    return capfirst(name) if sentence_start else name
 
 
 def _minutes(hours: str | None, minutes: str | None) -> int | None:
@@ -384,7 +385,7 @@ def normalise_opening_hours(hours: object) -> dict[str, list[list[str]]]:
                     params={
                         "day": weekday_label(later[2]),
                         "period": later[3],
-                        "other_day": weekday_label(earlier[2]),
+                        "other_day": weekday_label(earlier[2], sentence_start=False),
                         "other": earlier[3],
                     },
                 )

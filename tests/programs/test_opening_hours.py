@@ -221,4 +221,4 @@ def test_the_errors_speak_the_merchants_language(merchant: Merchant) -> None:
     )
 
     errors = response.context["adminform"].form.errors
-    assert errors == {"opening_hours": ["Lundi : 12:00-19:00 chevauche Lundi 08:00-13:00."]}
+    assert errors == {"opening_hours": ["Lundi\u00a0: 12:00-19:00 chevauche lundi 08:00-13:00."]}
