@@ -74,7 +74,7 @@ from django.utils import timezone
 
 from cards.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from programs.models import LoyaltyProgram, Store
-from programs.selectors import OPENING_PERIODS_SQL, outside_hours_sql
+from programs.selectors import OPENING_MINUTES_SQL, outside_hours_sql
 from staff.models import StaffPin
 from wallets.models import AppleRegistration, WalletPass
 
@@ -374,13 +374,16 @@ ORDER BY count(*) DESC, card.card_number
 """
 
 _OUTSIDE_HOURS_SQL = """
-WITH opening_periods AS ({opening_periods}), outside AS (
+WITH opening_minutes AS MATERIALIZED ({opening_minutes}), outside AS (
     SELECT txn.id, txn.store_id, txn.card_id, txn.staff_pin_id, txn.created_at,
         count(*) OVER (PARTITION BY txn.store_id) AS operations,
         row_number() OVER (
             PARTITION BY txn.store_id ORDER BY txn.created_at DESC, txn.id DESC
         ) AS rank
-    FROM {txn} AS txn JOIN {store} AS store ON store.id = txn.store_id
+    FROM {txn} AS txn
+    JOIN {store} AS store ON store.id = txn.store_id
+    -- Stores whose hours are not known have no row: never flagged.
+    JOIN opening_minutes AS hours ON hours.store_id = txn.store_id
     WHERE txn.transaction_type IN ({ops})
       AND txn.created_at >= %(start)s AND txn.created_at < %(end)s {txn_scope}
       AND {outside_hours}
@@ -452,8 +455,12 @@ def merchant_stats(
             _OUTSIDE_HOURS_SQL,
             store,
             examples=FLAG_OUTSIDE_HOURS_EXAMPLES,
-            opening_periods=OPENING_PERIODS_SQL,
-            outside_hours=outside_hours_sql(store="store", moment="txn.created_at"),
+            opening_minutes=OPENING_MINUTES_SQL,
+            outside_hours=outside_hours_sql(
+                open_minutes="hours.open_minutes",
+                moment="txn.created_at",
+                timezone="store.timezone",
+            ),
         )
         cursor.execute(outside_hours, params)
         outside_rows = cursor.fetchall()

@@ -18,7 +18,6 @@ from PIL import Image
 
 from programs.models import LoyaltyProgram, Store
 from programs.rules import (
-    HOURS_EXAMPLE,
     PROGRAM_LIMITS,
     WEEKDAY_KEYS,
     normalise_opening_hours,
@@ -208,7 +207,7 @@ class OpeningHoursWidget(forms.MultiWidget):
     """Seven text inputs, one a weekday, each labelled with its day's name."""
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        day_input = {"placeholder": HOURS_EXAMPLE, "size": 30, "class": "vTextField"}
+        day_input = {"size": 30, "class": "vTextField"}
         super().__init__([forms.TextInput(attrs=day_input) for _day in WEEKDAY_KEYS], attrs)
 
     def decompress(self, value: Any) -> list[str]:
@@ -264,7 +263,7 @@ class OpeningHoursField(forms.MultiValueField):
 
 class StoreForm(forms.ModelForm):
     opening_hours = OpeningHoursField(
-        label=_("opening hours"),
+        label=_("Opening hours"),
         help_text=_(
             "In the store's time zone, e.g. “08:00-12:00, 14:00-19:00”: at most two periods a "
             "day. Leave a day empty when the store is closed, and every day empty if the hours "
