@@ -54,8 +54,10 @@ range is the days ``since`` to ``until``, both included):
   store's opening hours (in the store's time zone, a period past midnight running into the next
   day), with the ``FLAG_OUTSIDE_HOURS_EXAMPLES`` most recent of them. An operation up to
   ``programs.rules.OPENING_HOURS_GRACE_MINUTES`` (15) minutes after closing time is inside: the
-  last customers are served after the door is shut. Stores whose hours are not known are never
-  flagged. The rule is ``programs.selectors.outside_hours_sql``'s. Stores by count, most first.
+  last customers are served after the door is shut (to the minute: at a 19:00 closing, 19:14:59
+  is inside and 19:15 is not; nothing is granted before opening time). Stores whose hours are
+  not known are never flagged. The rule is ``programs.selectors.outside_hours_sql``'s. Stores
+  by count, most first.
 
 With ``store``, every figure is that store's programme's: its cards and the ledger rows at it.
 """
