@@ -15,7 +15,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
-from unfold.widgets import UnfoldAdminCheckboxSelectMultiple, UnfoldAdminPasswordWidget
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminPasswordWidget
 
 from common.admin import adopt, backoffice_site, render_admin_page, show_service_error
 from staff.models import ApiKey, ApiScope, StaffPin
@@ -36,7 +36,7 @@ class ApiKeyCreateForm(forms.ModelForm):
         label=_("scopes"),
         choices=ApiScope.choices,
         initial=[ApiScope.READ],
-        widget=UnfoldAdminCheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
         error_messages={"required": _("Choose what the key may do: read, write or both.")},
     )
 

@@ -171,7 +171,9 @@ LOGIN = {
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_sign_in_page_shows_the_theme_in_the_language(loyalty: Loyalty, language: str) -> None:
-    page = client_for(loyalty.merchant).get("/admin/login/", headers={"accept-language": language})
+    page = client_for(loyalty.merchant).get(
+        "/admin/login/?next=/admin/", headers={"accept-language": language}
+    )
     html = page.content.decode()
     for translated in LOGIN[language]:
         assert translated in html
