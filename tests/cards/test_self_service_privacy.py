@@ -92,15 +92,37 @@ def test_the_card_page_offers_both_requests_and_shows_the_consent_with_its_date(
     assert "You have not agreed to receive offers." in page
 
 
-def test_the_consent_is_shown_in_the_customers_language(loyalty: Loyalty, customer_id: int) -> None:
-    card = _cards(loyalty, customer_id)[0]  # Zoë's language is French (the back office's edit)
+@pytest.mark.parametrize(
+    ("language", "consent", "buttons"),
+    [
+        (
+            "fr",
+            "Vous avez accepté de recevoir des offres le 14 mars 2026.",
+            ("Télécharger mes données", "Effacer mes données"),
+        ),
+        (
+            "de",
+            "Sie haben am 14. März 2026 zugestimmt, Angebote zu erhalten.",
+            ("Meine Daten herunterladen", "Meine Daten löschen"),
+        ),
+        (
+            "lb",
+            "Dir hutt den 14.03.2026 zougestëmmt, Offeren ze kréien.",
+            ("Meng Donnéeën eroflueden", "Meng Donnéeë läschen"),
+        ),
+    ],
+)
+def test_the_consent_is_shown_in_the_customers_language(
+    loyalty: Loyalty, customer_id: int, language: str, consent: str, buttons: tuple[str, str]
+) -> None:
+    card = _cards(loyalty, customer_id)[0]
     with schema_context(loyalty.merchant.schema_name):
         Customer.objects.filter(pk=customer_id).update(
-            marketing_consent_at=datetime(2026, 3, 14, 10, tzinfo=UTC)
+            locale=language, marketing_consent_at=datetime(2026, 3, 14, 10, tzinfo=UTC)
         )
     page = client_for(loyalty.merchant).get(f"/c/{card.public_token}/").content.decode()
-    assert "Vous avez accepté de recevoir des offres le 14 mars 2026." in page
-    assert "Télécharger mes données" in page and "Effacer mes données" in page
+    assert consent in page
+    assert all(button in page for button in buttons)
 
 
 def test_the_back_office_shows_the_consent_and_its_date(loyalty: Loyalty, customer_id: int) -> None:
