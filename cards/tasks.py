@@ -8,7 +8,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.db import OperationalError
 
-from cards.services import email_card_link, expire_points
+from cards.services import email_card_link, email_data_link, expire_points
 from merchants.fanout import queue_for_each_merchant
 
 
@@ -35,3 +35,15 @@ def expire_points_everywhere_task() -> int:
 def send_card_link_task(card_id: int, host: str) -> None:
     """E-mail the card's page link to its customer (in the current merchant's schema)."""
     email_card_link(card_id=card_id, host=host)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(SMTPException, OSError, OperationalError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_data_link_task(card_id: int, action: str, host: str) -> None:
+    """E-mail the confirmation link of a customer's data request ("Download my data", "Erase my
+    data") to the card's customer (in the current merchant's schema)."""
+    email_data_link(card_id=card_id, action=action, host=host)

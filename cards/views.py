@@ -1,20 +1,36 @@
-"""Customer pages: the enrollment form a store's QR code opens, and the card page."""
+"""Customer pages: the enrollment form a store's QR code opens, the card page, and the customer's
+data requests from it (asked on the card page, confirmed from the card's e-mail)."""
 
 from __future__ import annotations
+
+import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import Throttled
 
 from cards.api.views import EnrollThrottle
 from cards.forms import JoinForm, LostCardForm
 from cards.links import wallet_links
-from cards.models import LoyaltyCard
-from cards.services import enroll_customer, request_card_link, send_card_link_after_commit
+from cards.models import Customer, LoyaltyCard
+from cards.services import (
+    DataLinkExpired,
+    DataLinkInvalid,
+    DataLinkUsed,
+    check_data_link,
+    enroll_customer,
+    erase_by_link,
+    export_by_link,
+    read_data_link,
+    request_card_link,
+    request_data_action,
+    send_card_link_after_commit,
+)
+from cards.services.self_service import ACTIONS, ERASE, EXPORT
 from common.colors import readable_ink
 from common.qr import qr_svg
 from common.throttling import throttle_posts
@@ -122,16 +138,27 @@ def _card(token: str) -> LoyaltyCard:
     return card
 
 
+def _speak_customers_language(request: HttpRequest, customer: Customer) -> None:
+    # A customer's pages speak the language the customer chose when joining, which says more than
+    # the browser's Accept-Language (a shared or borrowed phone, a browser in English by default).
+    # A visitor who picked a language with the switcher (its cookie) chose explicitly, on this
+    # device: that choice wins.
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(customer.locale)
+        request.LANGUAGE_CODE = translation.get_language()
+
+
+def _personal(response: HttpResponse) -> HttpResponse:
+    """A page about one person: kept out of shared caches and search engines."""
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @require_GET
 def card_page(request: HttpRequest, token: str) -> HttpResponse:
     card = _card(token)
-    # The card page speaks the language the customer chose when joining, which says more than the
-    # browser's Accept-Language (a shared or borrowed phone, a browser in English by default). A
-    # visitor who picked a language with the switcher (its cookie) chose explicitly, on this
-    # device: that choice wins.
-    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-        translation.activate(card.customer.locale)
-        request.LANGUAGE_CODE = translation.get_language()
+    _speak_customers_language(request, card.customer)
     program = card.program
     links = wallet_links(card, request.tenant.domain_url)
     context = {
@@ -150,11 +177,7 @@ def card_page(request: HttpRequest, token: str) -> HttpResponse:
         # Cheapest first, each with whether the card can have it now.
         rewards = sorted(program.points_rewards, key=lambda reward: reward["points_cost"])
         context["rewards"] = [(reward, card.can_afford(reward)) for reward in rewards]
-    response = render(request, "cards/card.html", context)
-    # A card page is personal: keep it out of shared caches and search engines.
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    return _personal(render(request, "cards/card.html", context))
 
 
 @require_GET
@@ -163,3 +186,101 @@ def card_qr(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(qr_svg(card.qr_code_data), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=86400"
     return response
+
+
+@require_POST
+@throttle_posts("enroll")
+def card_data_request(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Download my data" / "Erase my data" on the card page: the page's token lets its holder
+    ask, and the confirmation link goes to the card's e-mail. Each request may send a customer a
+    message, so it spends the enrollment budget, as "Lost your card?" does."""
+    card = _card(token)
+    _speak_customers_language(request, card.customer)
+    action = request.POST.get("action")
+    if action not in ACTIONS:
+        return _personal(render(request, "400.html", status=400))
+    request_data_action(card=card, action=action, host=request.tenant.domain_url)
+    program = card.program
+    return _personal(
+        render(
+            request,
+            "cards/data_link_sent.html",
+            {
+                "program": program,
+                "store": program.store,
+                "card_ink": readable_ink(program.card_color),
+                "card": card,
+                "erase": action == ERASE,
+            },
+        )
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def data_confirm(request: HttpRequest) -> HttpResponse:
+    """The e-mailed link: GET shows what the button will do (mail scanners and link previews that
+    open it change nothing), POST does it. The token stays in the query string, form included."""
+    signed = request.GET.get("token", "")
+    try:
+        link = read_data_link(signed=signed)
+    except DataLinkInvalid as error:
+        return _link_problem(request, error, program=None)
+    _speak_customers_language(request, link.customer)
+    program = link.card.program
+    try:
+        if request.method == "POST":
+            if link.action == EXPORT:
+                data = export_by_link(signed=signed)
+                response = HttpResponse(
+                    json.dumps(data, indent=2, ensure_ascii=False),
+                    content_type="application/json; charset=utf-8",
+                )
+                response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+                return _personal(response)
+            erase_by_link(signed=signed)
+            return _data_page(request, "cards/data_erased.html", program)
+        check_data_link(link)
+    except (DataLinkInvalid, DataLinkUsed, DataLinkExpired) as error:
+        return _link_problem(request, error, program=program)
+    template = "cards/data_export.html" if link.action == EXPORT else "cards/data_erase.html"
+    return _data_page(request, template, program, card=link.card)
+
+
+def _data_page(
+    request: HttpRequest,
+    template: str,
+    program: LoyaltyProgram | None,
+    status: int = 200,
+    **context: object,
+) -> HttpResponse:
+    response = render(
+        request,
+        template,
+        {
+            "program": program,
+            "store": program.store if program else None,
+            "card_ink": readable_ink(program.card_color) if program else None,
+            **context,
+        },
+        status=status,
+    )
+    # The page's address holds the link's token: a Referer sent from it names the origin only.
+    # (Not "no-referrer": the confirming form's POST would then carry "Origin: null", which the
+    # CSRF check refuses.)
+    response["Referrer-Policy"] = "strict-origin"
+    return _personal(response)
+
+
+def _link_problem(
+    request: HttpRequest,
+    error: DataLinkInvalid | DataLinkUsed | DataLinkExpired,
+    program: LoyaltyProgram | None,
+) -> HttpResponse:
+    return _data_page(
+        request,
+        "cards/data_link_problem.html",
+        program,
+        status=error.status_code,
+        message=error.message,
+        code=error.code,
+    )

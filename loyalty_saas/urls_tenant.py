@@ -28,6 +28,8 @@ urlpatterns = [
     path("join/<str:store_code>/lost/", card_views.lost_card, name="lost-card"),
     path("c/<str:token>/", card_views.card_page, name="card-page"),
     path("c/<str:token>/qr.svg", card_views.card_qr, name="card-qr"),
+    path("c/<str:token>/data/", card_views.card_data_request, name="card-data-request"),
+    path("my-data/", card_views.data_confirm, name="data-confirm"),
     path("api/v1/loyalty/", include(card_public_api + wallet_public_api)),
     path(
         "api/v1/vendor/loyalty/",

@@ -69,6 +69,9 @@ PUBLIC: dict[str, dict[str, str]] = {
         "goes only to the card's own e-mail address",
         "c/<str:token>/": "the customer's card page; its unguessable token is the credential",
         "c/<str:token>/qr.svg": "the QR code of that card page, under the same token",
+        "c/<str:token>/data/": "the card page's holder asks for their data or its erasure; only "
+        "a confirmation link goes, to the card's own e-mail (throttled with enrollment)",
+        "my-data/": "that e-mailed link: its signed, single-use, expiring token is the credential",
         "api/v1/loyalty/enroll/<str:store_code>": "public enrollment (throttled per client)",
         "api/v1/loyalty/card-link/<str:store_code>": "a card's link, e-mailed only to the card's "
         "own address; the answer is the same for any address (throttled with enrollment)",

@@ -5,7 +5,8 @@
 - ``card_links``: a card's page link, e-mailed to its customer;
 - ``operations``: the stamps and points engine (and blocking a card);
 - ``maintenance``: points expiry (a beat task);
-- ``privacy``: a customer's data export and erasure, recorded.
+- ``privacy``: a customer's data export and erasure, recorded;
+- ``self_service``: the same, asked for on the card page and confirmed from the card's e-mail.
 
 The names below are the package's interface; import them from here.
 """
@@ -36,25 +37,45 @@ from cards.services.privacy import (
     is_erased,
     register_export_part,
 )
+from cards.services.self_service import (
+    DataLinkExpired,
+    DataLinkInvalid,
+    DataLinkUsed,
+    check_data_link,
+    email_data_link,
+    erase_by_link,
+    export_by_link,
+    read_data_link,
+    request_data_action,
+)
 
 __all__ = [
+    "DataLinkExpired",
+    "DataLinkInvalid",
+    "DataLinkUsed",
     "Enrollment",
     "StaffAuth",
     "add_points",
     "add_stamps",
     "adjust",
+    "check_data_link",
     "email_card_link",
+    "email_data_link",
     "enroll_customer",
     "enroll_trusted",
+    "erase_by_link",
     "erase_customer",
     "expire_points",
+    "export_by_link",
     "export_customer",
     "is_erased",
     "points_for",
+    "read_data_link",
     "redeem_points",
     "redeem_stamps",
     "register_export_part",
     "request_card_link",
+    "request_data_action",
     "send_card_link_after_commit",
     "set_card_active",
     "update_customer",
