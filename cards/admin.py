@@ -18,6 +18,7 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -34,10 +35,17 @@ from cards.models import (
     TransactionSource,
 )
 from cards.numbers import normalise_card_number
-from cards.services import adjust, erase_customer, export_customer, set_card_active
+from cards.services import (
+    adjust,
+    erase_customer,
+    export_customer,
+    set_card_active,
+    update_customer,
+)
 from common.admin import (
     ObjectPagesAdmin,
     admin_url,
+    adopt,
     backoffice_site,
     render_admin_page,
     show_service_error,
@@ -51,7 +59,14 @@ class CustomerAdmin(ModelAdmin):
     list_filter = ["marketing_consent", "locale", "enrolled_store"]
     search_fields = ["name", "email", "phone", "external_id"]
     list_select_related = ["enrolled_store"]
-    readonly_fields = ["created_at", "updated_at", "marketing_consent_at", "erased_at"]
+    readonly_fields = [
+        "enrolled_store",
+        "total_spent_cents",
+        "created_at",
+        "updated_at",
+        "marketing_consent_at",
+        "erased_at",
+    ]
     date_hierarchy = "created_at"
     actions = ["export_data", "erase_personal_data"]
     erase_template = "admin/cards/customer/erase.html"
@@ -99,6 +114,17 @@ class CustomerAdmin(ModelAdmin):
             messages.SUCCESS,
         )
         return None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A customer comes with a card: enrolment (the join page, the API) creates both.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: BaseForm, change: bool) -> None:
+        # The service owns the rules of a change (the consent's time, unique e-mail and external
+        # ID, under the customer's lock); the form has checked the fields against the model.
+        fields = ("name", "email", "phone", "locale", "marketing_consent", "external_id")
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
+        adopt(obj, update_customer(customer_id=obj.pk, **data))
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
         """Erasing is what "delete" on customers means here: the row itself is never deleted."""

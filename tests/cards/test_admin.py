@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from cards.models import LoyaltyCard, LoyaltyTransaction
+from cards.models import Customer, LoyaltyCard, LoyaltyTransaction
 from merchants.models import Merchant
 from programs.services import create_program
 from staff.models import StaffPin
@@ -313,3 +313,30 @@ def test_the_owner_blocks_and_unblocks_cards_from_the_list(
 def reload_card(merchant: Merchant, card: LoyaltyCard) -> LoyaltyCard:
     with schema_context(merchant.schema_name):
         return LoyaltyCard.objects.get(pk=card.pk)
+
+
+@pytest.mark.django_db
+def test_consent_ticked_in_the_back_office_records_when_it_was_given(merchant: Merchant) -> None:
+    with schema_context(merchant.schema_name):
+        customer = CustomerFactory(marketing_consent=False, marketing_consent_at=None)
+    client = signed_in(merchant)
+    url = f"/admin/cards/customer/{customer.pk}/change/"
+    form = {
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "locale": customer.locale,
+        "external_id": customer.external_id or "",
+        "marketing_consent": "on",
+    }
+    saved = client.post(url, form)
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
+    with schema_context(merchant.schema_name):
+        given = Customer.objects.get(pk=customer.pk).marketing_consent_at
+    assert given is not None
+
+    assert client.post(url, {**form, "marketing_consent": ""}).status_code == 302
+    with schema_context(merchant.schema_name):
+        withdrawn = Customer.objects.get(pk=customer.pk)
+    assert withdrawn.marketing_consent is False and withdrawn.marketing_consent_at is None
+    assert client.get("/admin/cards/customer/add/").status_code == 403
