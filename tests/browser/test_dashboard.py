@@ -84,7 +84,7 @@ def test_the_dashboard_at_desktop_and_phone_widths(
         expect(page.locator("a[href*='/csv/']")).to_be_visible()
         page.screenshot(path=shots / f"transactions-{name}.png", full_page=True)
         # The filters: a range of days, the type, the store, the staff member.
-        page.locator("a[x-on\\:click=\"filterOpen = true\"]").click()
+        page.locator('a[x-on\\:click="filterOpen = true"]').click()
         expect(page.locator("input[name=created_at_from]")).to_be_visible()
         page.fill(
             "input[name=created_at_from]", (timezone.localdate() - timedelta(days=3)).isoformat()
