@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.admin.utils import quote
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.db.models.options import Options
 from django.forms import BaseForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +31,21 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from unfold.sites import UnfoldAdminSite
 
 
-class BackOfficeSite(UnfoldAdminSite):
+class ThemedAdminSite(UnfoldAdminSite):
+    """An admin site in django-unfold's look whose bare sign-in page still lands on the site's home.
+
+    unfold's sign-in form posts to the page's own URL and has no hidden "next" field, so a sign-in
+    from ``login/`` without ``?next=`` would go to ``LOGIN_REDIRECT_URL`` (a 404): the page is
+    first given the ``next`` Django's own form would have carried."""
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        if request.method == "GET" and REDIRECT_FIELD_NAME not in request.GET:
+            home = reverse(f"{self.name}:index")
+            return HttpResponseRedirect(f"{request.path}?{urlencode({REDIRECT_FIELD_NAME: home})}")
+        return super().login(request, extra_context)
+
+
+class BackOfficeSite(ThemedAdminSite):
     """The merchant's back office, in django-unfold's look; its sidebar groups what a merchant
     manages the way they think of it (``common.navigation``, settings ``UNFOLD``)."""
 

@@ -85,7 +85,9 @@ def backoffice_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                 _model(_("Staff accounts"), "badge", "auth", "user", site),
                 _model(_("Staff PINs"), "pin", "staff", "staffpin", site),
                 _model(_("Locked sign-ins"), "lock_person", "axes", "accessattempt", site),
-                _page(_("Counter terminal"), "point_of_sale", "terminal:home"),
+                # Outside the admin: never the highlighted entry (unfold would match "/staff/"
+                # inside "/admin/staff/…").
+                {**_page(_("Counter terminal"), "point_of_sale", "terminal:home"), "active": False},
             ],
         },
         {
