@@ -22,7 +22,7 @@ from cards.numbers import format_card_number
 from insights.api.views import EARLIEST, LATEST
 from insights.charts import bar_chart
 from insights.customers import top_customers
-from insights.flags import flags
+from insights.flags import Flag, flags
 from insights.selectors import RETENTION_DAYS, Stats, merchant_stats
 from programs.models import Store
 
@@ -152,6 +152,12 @@ def _cohorts(stats: Stats) -> list[dict[str, Any]]:
     ]
 
 
+def _flag_filters(flag: Flag, store_ids: dict[str, int]) -> dict[str, str]:
+    if flag.store_code is None:
+        return flag.ledger_filters
+    return {**flag.ledger_filters, "store__id__exact": str(store_ids[flag.store_code])}
+
+
 def _staff_url(staff_pin_id: int, picked: Picked) -> str:
     return _ledger_url({"staff_pin__id__exact": str(staff_pin_id)}, picked)
 
@@ -178,7 +184,8 @@ def _figures(request: HttpRequest, stores: list[Store], picked: Picked) -> dict[
         "retention_days": RETENTION_DAYS,
         "top_customers": customers,
         "flags": [
-            {"flag": flag, "url": _ledger_url(flag.ledger_filters, picked)} for flag in flags(stats)
+            {"flag": flag, "url": _ledger_url(_flag_filters(flag, store_ids), picked)}
+            for flag in flags(stats)
         ],
         "store_operations": [
             {

@@ -22,8 +22,10 @@ class Flag:
     kind: str  # a stable name, for styling and tests
     title: str  # what is flagged: a card, a staff member
     detail: str  # why
-    # The transactions list's filters that show the rows behind the flag (the range is added).
+    # The transactions list's filters that show the rows behind the flag (the range is added),
+    # and the store they are at, if any (the list filters stores by id: the dashboard adds it).
     ledger_filters: dict[str, str]
+    store_code: str | None = None
 
 
 def _cards_at_daily_limit(stats: Stats) -> Iterable[Flag]:
@@ -60,7 +62,27 @@ def _busy_staff(stats: Stats) -> Iterable[Flag]:
         )
 
 
-FLAG_KINDS: tuple[Callable[[Stats], Iterable[Flag]], ...] = (_cards_at_daily_limit, _busy_staff)
+def _outside_opening_hours(stats: Stats) -> Iterable[Flag]:
+    for store in stats.flagged_operations_outside_hours:
+        yield Flag(
+            kind="outside_hours",
+            title=store.store_name,
+            detail=ngettext(
+                "%(count)d operation outside the store's opening hours.",
+                "%(count)d operations outside the store's opening hours.",
+                store.operations,
+            )
+            % {"count": store.operations},
+            ledger_filters={},
+            store_code=store.store_code,
+        )
+
+
+FLAG_KINDS: tuple[Callable[[Stats], Iterable[Flag]], ...] = (
+    _cards_at_daily_limit,
+    _busy_staff,
+    _outside_opening_hours,
+)
 
 
 def flags(stats: Stats) -> list[Flag]:

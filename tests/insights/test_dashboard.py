@@ -23,6 +23,7 @@ from cards.exports import TRANSACTION_CSV_COLUMNS
 from cards.models import LoyaltyTransaction
 from insights.customers import range_bounds
 from merchants.models import Merchant
+from programs.services import update_store
 from tests.conftest import PASSWORD, Loyalty, client_for
 from tests.insights.test_stats import URL, Shop
 
@@ -266,3 +267,24 @@ def test_the_csv_download_needs_the_ledger_permission(loyalty: Loyalty) -> None:
         )
     client = signed_in(loyalty.merchant, "cashier@alpha.example")
     assert client.get(f"{LEDGER}csv/").status_code == 403
+
+
+def test_operations_outside_opening_hours_link_to_the_stores_rows(shop: Shop) -> None:
+    loyalty = shop.loyalty
+    # The data set's operations are at noon: a store opening at 14:00 sees them all outside.
+    afternoons = {day: [["14:00", "19:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat")}
+    update_store(store=loyalty.stamps_store, opening_hours={**afternoons, "sun": []})
+    client = signed_in(loyalty.merchant)
+
+    url = _links(_page(client), "data-flag")["outside_hours"]
+
+    assert parse_qs(urlsplit(url).query)["store__id__exact"] == [str(loyalty.stamps_store.pk)]
+    start, end = range_bounds(since=SINCE, until=UNTIL)
+    rows = _ledger_rows(client, url)
+    assert rows and {row.store_id for row in rows} == {loyalty.stamps_store.pk}
+    assert (
+        len(rows)
+        == LoyaltyTransaction.objects.filter(
+            store=loyalty.stamps_store, created_at__gte=start, created_at__lt=end
+        ).count()
+    )
