@@ -8,11 +8,13 @@ which lock the card and write a ledger row, and the ledger is never edited. A co
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,12 +22,16 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import RangeDateFilter
+from unfold.utils import parse_date_str
 from unfold.widgets import UnfoldAdminIntegerFieldWidget, UnfoldAdminTextareaWidget
 
+from cards.exports import transactions_csv_response
 from cards.links import card_page_url
 from cards.models import (
     Customer,
@@ -51,6 +57,7 @@ from common.admin import (
     show_service_error,
 )
 from common.request_meta import RequestMeta
+from staff.models import StaffPin
 
 
 @admin.register(Customer, site=backoffice_site)
@@ -392,8 +399,45 @@ class LoyaltyCardAdmin(ObjectPagesAdmin, ReadOnlyAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
+class DayRangeFilter(RangeDateFilter):
+    """Unfold's "from … to …" dates on a date-time column: whole days, both included, in the
+    platform's time zone (the statistics' days), and a date typed as YYYY-MM-DD as well as in
+    the language's own format."""
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        bounds = {}
+        for suffix, lookup in (("_from", "gte"), ("_to", "lte")):
+            value = self.used_parameters.get(f"{self.parameter_name}{suffix}")
+            if isinstance(value, str) and value:
+                day = _parse_day(value)
+                if day is None:
+                    return None  # the form shows the error; no rows rather than every row
+                bounds[f"{self.field_path}__date__{lookup}"] = day
+        return queryset.filter(**bounds)
+
+
+class StaffPinFilter(admin.RelatedFieldListFilter):
+    """The staff members, named with their store ("Alice (Main Street)") in one query, not one
+    per member."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list:
+        pins = StaffPin.objects.select_related("store").order_by("store__name", "name", "pk")
+        return [(pin.pk, str(pin)) for pin in pins]
+
+
+def _parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return parse_date_str(value)
+
+
 @admin.register(LoyaltyTransaction, site=backoffice_site)
 class LoyaltyTransactionAdmin(ReadOnlyAdmin):
+    """The ledger, read-only: filtered, searched by card number or customer, and downloaded as
+    CSV exactly as filtered (the API's columns, ``cards.exports``)."""
+
+    change_list_template = "admin/cards/loyaltytransaction/change_list.html"
     list_display = [
         "created_at",
         "card",
@@ -406,8 +450,21 @@ class LoyaltyTransactionAdmin(ReadOnlyAdmin):
         "staff_pin",
         "source",
     ]
-    list_filter = ["transaction_type", "source", "store"]
-    search_fields = ["card__card_number", "card__customer__email", "reward_description", "notes"]
+    list_filter = [
+        ("created_at", DayRangeFilter),
+        "transaction_type",
+        "store",
+        ("staff_pin", StaffPinFilter),
+        "source",
+    ]
+    list_filter_submit = True
+    search_fields = [
+        "card__card_number",
+        "card__customer__name",
+        "card__customer__email",
+        "reward_description",
+        "notes",
+    ]
     list_select_related = ["card", "store", "staff_pin", "staff_pin__store"]
     date_hierarchy = "created_at"
     # The ledger grows without bound: skip the second COUNT(*) over the whole table.
@@ -441,3 +498,36 @@ class LoyaltyTransactionAdmin(ReadOnlyAdmin):
         if digits.isdigit():
             return queryset.filter(card__card_number__contains=digits), False
         return super().get_search_results(request, queryset, search_term)
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        csv_page = path(
+            "csv/",
+            self.admin_site.admin_view(self.csv_view),
+            name=f"{opts.app_label}_{opts.model_name}_csv",
+        )
+        return [csv_page, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        csv_url = admin_url(self.admin_site, self.opts, "csv")
+        query = request.GET.urlencode()
+        extra_context = {
+            **(extra_context or {}),
+            "csv_url": f"{csv_url}?{query}" if query else csv_url,
+        }
+        return super().changelist_view(request, extra_context)
+
+    def csv_view(self, request: HttpRequest) -> HttpResponse:
+        """The rows the list shows for the same filters and search (every page of them)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # As the list does: back to it, with the filters dropped and an error shown.
+            return HttpResponseRedirect(
+                admin_url(self.admin_site, self.opts, "changelist") + "?e=1"
+            )
+        return transactions_csv_response(changelist.get_queryset(request))

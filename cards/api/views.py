@@ -3,10 +3,8 @@ and render; rules live in ``cards.services`` and ``cards.selectors``."""
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import Any
 
-from django.http import StreamingHttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -34,6 +32,7 @@ from cards.api.serializers import (
     StampRedeemInput,
     TransactionListOutput,
 )
+from cards.exports import transactions_csv_response
 from cards.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionSource
 from cards.selectors import (
     get_card,
@@ -64,7 +63,7 @@ from common.api import (
     idempotent,
     restricted_store,
 )
-from common.csv import CsvRenderer, csv_lines
+from common.csv import CsvRenderer
 from common.request_meta import RequestMeta
 from common.throttling import ClientIpRateThrottle
 from programs.selectors import store_for_caller
@@ -344,26 +343,6 @@ class PointsRedeemApi(CardOperationApi):
 
 # --- The ledger
 
-CSV_COLUMNS = [
-    "id",
-    "created_at",
-    "card_number",
-    "store_code",
-    "transaction_type",
-    "stamps_delta",
-    "points_delta",
-    "stamps_after",
-    "points_after",
-    "purchase_amount_cents",
-    "reward_id",
-    "reward_description",
-    "staff_pin_id",
-    "source",
-    "ip_address",
-    "user_agent",
-    "notes",
-]
-
 
 class TransactionListApi(generics.ListAPIView):
     serializer_class = TransactionListOutput
@@ -399,42 +378,8 @@ class TransactionListApi(generics.ListAPIView):
     def get(self, request: Request, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         if request.accepted_renderer.format != "csv":
             return super().get(request, *args, **kwargs)
-        # The filters are validated here (a bad one is a 400 before anything is sent) ...
-        queryset = self.filter_queryset(self.get_queryset()).select_related("card")
-        rows = queryset.iterator(chunk_size=2000)
-        # ... and the query runs before the 200 goes out: once streaming, a failure could only cut
-        # the file short, and a cut CSV file looks like a complete one.
-        first = next(rows, None)
-        lines = csv_lines(
-            chain(
-                [CSV_COLUMNS],
-                (
-                    [
-                        txn.pk,
-                        txn.created_at.isoformat(),
-                        txn.card.card_number,
-                        txn.store.code,
-                        txn.transaction_type,
-                        txn.stamps_delta,
-                        txn.points_delta,
-                        txn.stamps_after,
-                        txn.points_after,
-                        txn.purchase_amount_cents,
-                        txn.reward_id,
-                        txn.reward_description,
-                        txn.staff_pin_id,
-                        txn.source,
-                        txn.ip_address,
-                        txn.user_agent,
-                        txn.notes,
-                    ]
-                    for txn in chain([] if first is None else [first], rows)
-                ),
-            )
-        )
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="transactions.csv"'
-        return response
+        # The filters are validated here (a bad one is a 400 before anything is sent).
+        return transactions_csv_response(self.filter_queryset(self.get_queryset()))
 
 
 # --- Customers, for Wizamart and POS systems

@@ -94,6 +94,8 @@ SHARED_APPS = [
     # The back office's theme: before django.contrib.admin (and django_tenants) so that its admin
     # templates are the ones found.
     "unfold",
+    # Its date-range filter (the ledger's "from … to …" in the back office).
+    "unfold.contrib.filters",
     "django_tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
