@@ -7,6 +7,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from insights.onboarding import checklist_context
+
 
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    context.update(checklist_context(request))
     return context
