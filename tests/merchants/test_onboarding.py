@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from io import StringIO
 from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.core.management import call_command
 from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from merchants.models import Merchant, SignInLink
+from common.log_redaction import redact
+from merchants.models import AccountEmail, Merchant, SignInLink
 from merchants.services import issue_owner_sign_in_link
 from programs.services import create_program, create_store
 from staff.models import Cashier
@@ -318,3 +321,25 @@ def test_sign_in_is_throttled(settings) -> None:  # type: ignore[no-untyped-def]
         client.post("/signin/", {"email": f"x{n}@example.com"}).status_code for n in range(11)
     ]
     assert statuses == [200] * 10 + [429]
+
+
+def test_the_e_mail_index_can_be_rebuilt_for_merchants_that_predate_it(
+    merchant: Merchant,
+) -> None:
+    with schema_context(merchant.schema_name):
+        User.objects.create_user(
+            username="manager", email="manager@example.com", password=PASSWORD, is_staff=True
+        )
+    AccountEmail.objects.all().delete()  # as before the index existed
+
+    call_command("index_account_emails", stdout=StringIO())
+
+    assert sorted(AccountEmail.objects.values_list("email", flat=True)) == [
+        "manager@example.com",
+        "owner@alpha.example",
+    ]
+
+
+def test_a_sign_in_link_never_reaches_the_logs() -> None:
+    line = '"GET /signin/link/?token=s3cr3t-t0ken HTTP/1.1" 302 0'
+    assert "s3cr3t" not in redact(line)
