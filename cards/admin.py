@@ -21,8 +21,9 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminIntegerFieldWidget, UnfoldAdminTextareaWidget
 
 from cards.links import card_page_url
 from cards.models import (
@@ -148,6 +149,7 @@ class CardCorrectionForm(forms.Form):
         initial=0,
         min_value=-10_000,
         max_value=10_000,
+        widget=UnfoldAdminIntegerFieldWidget,
         help_text=_("Stamps to add, or to take away with a minus sign (e.g. -2)."),
     )
     points_delta = forms.IntegerField(
@@ -156,13 +158,14 @@ class CardCorrectionForm(forms.Form):
         initial=0,
         min_value=-10_000_000,
         max_value=10_000_000,
+        widget=UnfoldAdminIntegerFieldWidget,
         help_text=_("Points to add, or to take away with a minus sign (e.g. -50)."),
     )
     notes = forms.CharField(
         label=_("reason"),
         required=False,
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "class": "vLargeTextField"}),
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3, "cols": 60}),
         help_text=_(
             "Required. Kept in the ledger with the correction, e.g. “Stamp forgotten on 3 May”."
         ),
@@ -389,7 +392,8 @@ class LoyaltyTransactionAdmin(ReadOnlyAdmin):
             {"fields": ["created_at", "card", "store", "staff_pin", "transaction_type", "source"]},
         ),
         (
-            _("Change"),
+            # A noun; Django's own "Change" (the verb on buttons and links) keeps its wording.
+            pgettext_lazy("stamps and points a transaction adds or removes", "Change"),
             {
                 "fields": [
                     "stamps_delta",

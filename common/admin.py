@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -47,7 +49,21 @@ class BackOfficeLoginForm(AuthenticationForm):
             super().confirm_login_allowed(user)
 
 
-class BackOfficeSite(UnfoldAdminSite):
+class ThemedAdminSite(UnfoldAdminSite):
+    """An admin site in django-unfold's look whose bare sign-in page still lands on the site's home.
+
+    unfold's sign-in form posts to the page's own URL and has no hidden "next" field, so a sign-in
+    from ``login/`` without ``?next=`` would go to ``LOGIN_REDIRECT_URL`` (a 404): the page is
+    first given the ``next`` Django's own form would have carried."""
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        if request.method == "GET" and REDIRECT_FIELD_NAME not in request.GET:
+            home = reverse(f"{self.name}:index")
+            return HttpResponseRedirect(f"{request.path}?{urlencode({REDIRECT_FIELD_NAME: home})}")
+        return super().login(request, extra_context)
+
+
+class BackOfficeSite(ThemedAdminSite):
     """The merchant's back office, in django-unfold's look; its sidebar groups what a merchant
     manages the way they think of it (``common.navigation``, settings ``UNFOLD``)."""
 

@@ -86,7 +86,9 @@ def backoffice_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                 _model(_("Cashiers"), "person_apron", "staff", "cashier", site),
                 _model(_("Staff PINs"), "pin", "staff", "staffpin", site),
                 _model(_("Locked sign-ins"), "lock_person", "axes", "accessattempt", site),
-                _page(_("Counter terminal"), "point_of_sale", "terminal:home"),
+                # Outside the admin: never the highlighted entry (unfold would match "/staff/"
+                # inside "/admin/staff/…").
+                {**_page(_("Counter terminal"), "point_of_sale", "terminal:home"), "active": False},
             ],
         },
         {

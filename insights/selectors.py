@@ -1,10 +1,10 @@
 """The merchant's statistics (SPEC §4 ``GET /api/v1/vendor/loyalty/stats``): one function,
 ``merchant_stats``, answered by the API, the back office's dashboard and the exports alike.
 
-Six SQL statements in the merchant's schema, whatever the amount of data: the cards (totals,
+Seven SQL statements in the merchant's schema, whatever the amount of data: the cards (totals,
 wallets, points balances), the daily series, the ledger figures of the range (activity, rewards,
-purchases, first rewards), the weekly cohorts, the operations per store and staff member, and the
-cards stamped at their daily limit.
+purchases, first rewards), the weekly cohorts, the operations per store and staff member, the
+cards stamped at their daily limit, and the operations outside opening hours.
 
 Definitions (every day is a calendar day in ``settings.TIME_ZONE`` unless said otherwise; the
 range is the days ``since`` to ``until``, both included):
@@ -50,7 +50,14 @@ range is the days ``since`` to ``until``, both included):
 - ``flagged_staff``: staff members whose operations in the range are more than 3 times the
   median of their store's staff members; only stores where at least 3 staff members made an
   operation in the range are looked at (with fewer, a median says little).
-- Operations outside opening hours are not flagged: stores have no opening hours yet.
+- ``flagged_operations_outside_hours``: per store, the operations of the range made outside the
+  store's opening hours (in the store's time zone, a period past midnight running into the next
+  day), with the ``FLAG_OUTSIDE_HOURS_EXAMPLES`` most recent of them. An operation up to
+  ``programs.rules.OPENING_HOURS_GRACE_MINUTES`` (15) minutes after closing time is inside: the
+  last customers are served after the door is shut (to the minute: at a 19:00 closing, 19:14:59
+  is inside and 19:15 is not; nothing is granted before opening time). Stores whose hours are
+  not known are never flagged. The rule is ``programs.selectors.outside_hours_sql``'s. Stores
+  by count, most first.
 
 With ``store``, every figure is that store's programme's: its cards and the ledger rows at it.
 """
@@ -69,6 +76,7 @@ from django.utils import timezone
 
 from cards.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from programs.models import LoyaltyProgram, Store
+from programs.selectors import OPENING_MINUTES_SQL, outside_hours_sql
 from staff.models import StaffPin
 from wallets.models import AppleRegistration, WalletPass
 
@@ -78,6 +86,7 @@ EXPIRY_HORIZON_DAYS = 30
 FLAG_LIMIT_DAYS = 2
 FLAG_STAFF_FACTOR = 3
 FLAG_STAFF_MIN_STAFF = 3
+FLAG_OUTSIDE_HOURS_EXAMPLES = 5
 
 OPERATIONS = (
     TransactionType.STAMP_EARNED,
@@ -137,6 +146,24 @@ class FlaggedStaff:
 
 
 @dataclass(frozen=True)
+class OperationOutsideHours:
+    transaction_id: int
+    card_number: str
+    staff_name: str | None
+    created_at: datetime
+    local_time: str  # ISO 8601 in the store's time zone, as the store's clock showed it
+
+
+@dataclass(frozen=True)
+class FlaggedStoreHours:
+    store_code: str
+    store_name: str
+    timezone: str
+    operations: int
+    examples: tuple[OperationOutsideHours, ...]
+
+
+@dataclass(frozen=True)
 class Stats:
     since: date
     until: date
@@ -162,6 +189,7 @@ class Stats:
     operations_by_staff: tuple[StaffOperations, ...]
     flagged_cards: tuple[FlaggedCard, ...]
     flagged_staff: tuple[FlaggedStaff, ...]
+    flagged_operations_outside_hours: tuple[FlaggedStoreHours, ...]
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -347,6 +375,31 @@ HAVING count(*) >= {limit_days}
 ORDER BY count(*) DESC, card.card_number
 """
 
+_OUTSIDE_HOURS_SQL = """
+WITH opening_minutes AS MATERIALIZED ({opening_minutes}), outside AS (
+    SELECT txn.id, txn.store_id, txn.card_id, txn.staff_pin_id, txn.created_at,
+        count(*) OVER (PARTITION BY txn.store_id) AS operations,
+        row_number() OVER (
+            PARTITION BY txn.store_id ORDER BY txn.created_at DESC, txn.id DESC
+        ) AS rank
+    FROM {txn} AS txn
+    JOIN {store} AS store ON store.id = txn.store_id
+    -- Stores whose hours are not known have no row: never flagged.
+    JOIN opening_minutes AS hours ON hours.store_id = txn.store_id
+    WHERE txn.transaction_type IN ({ops})
+      AND txn.created_at >= %(start)s AND txn.created_at < %(end)s {txn_scope}
+      AND {outside_hours}
+)
+SELECT store.code, store.name, store.timezone, outside.operations, outside.id,
+    card.card_number, pin.name, outside.created_at
+FROM outside
+JOIN {store} AS store ON store.id = outside.store_id
+JOIN {card} AS card ON card.id = outside.card_id
+LEFT JOIN {pin} AS pin ON pin.id = outside.staff_pin_id
+WHERE outside.rank <= {examples}
+ORDER BY outside.operations DESC, store.code, outside.rank
+"""
+
 
 def merchant_stats(
     *, store: Store | None = None, since: date, until: date, now: datetime | None = None
@@ -400,6 +453,20 @@ def merchant_stats(
         cursor.execute(_sql(_LIMIT_DAYS_SQL, store, limit_days=FLAG_LIMIT_DAYS), params)
         flagged_cards = tuple(FlaggedCard(number, days) for number, days in cursor.fetchall())
 
+        outside_hours = _sql(
+            _OUTSIDE_HOURS_SQL,
+            store,
+            examples=FLAG_OUTSIDE_HOURS_EXAMPLES,
+            opening_minutes=OPENING_MINUTES_SQL,
+            outside_hours=outside_hours_sql(
+                open_minutes="hours.open_minutes",
+                moment="txn.created_at",
+                timezone="store.timezone",
+            ),
+        )
+        cursor.execute(outside_hours, params)
+        outside_rows = cursor.fetchall()
+
     by_store: dict[str, StoreOperations] = {}
     by_staff: list[StaffOperations] = []
     for code, store_name, pin_id, pin_name, count in operation_rows:
@@ -437,7 +504,25 @@ def merchant_stats(
         ),
         flagged_cards=flagged_cards,
         flagged_staff=_flag_staff(by_staff),
+        flagged_operations_outside_hours=_flag_outside_hours(outside_rows),
     )
+
+
+def _flag_outside_hours(rows: list[tuple]) -> tuple[FlaggedStoreHours, ...]:
+    """The rows of ``_OUTSIDE_HOURS_SQL`` (ordered by store, most recent first) per store."""
+    stores: dict[str, FlaggedStoreHours] = {}
+    for code, name, zone, operations, txn_id, card_number, staff, created_at in rows:
+        example = OperationOutsideHours(
+            transaction_id=txn_id,
+            card_number=card_number,
+            staff_name=staff,
+            created_at=created_at,
+            local_time=created_at.astimezone(ZoneInfo(zone)).isoformat(),
+        )
+        before = stores.get(code)
+        examples = (*before.examples, example) if before else (example,)
+        stores[code] = FlaggedStoreHours(code, name, zone, operations, examples)
+    return tuple(stores.values())
 
 
 def _flag_staff(rows: list[StaffOperations]) -> tuple[FlaggedStaff, ...]:

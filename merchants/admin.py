@@ -19,12 +19,12 @@ from django_celery_beat.models import (
 )
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
-from unfold.sites import UnfoldAdminSite
 
+from common.admin import ThemedAdminSite
 from merchants.models import Domain, Merchant
 
 
-class PlatformAdminSite(UnfoldAdminSite):
+class PlatformAdminSite(ThemedAdminSite):
     """The platform staff's admin, in the back office's look with its own sidebar (settings
     ``UNFOLD_PLATFORM``)."""
 

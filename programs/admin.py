@@ -19,7 +19,7 @@ from common.admin import ObjectPagesAdmin, admin_url, adopt, backoffice_site
 from common.colors import readable_ink
 from common.qr import qr_svg
 from programs.admin_views import enrollment_links, poster_view, qr_png_view, qr_svg_view
-from programs.forms import LoyaltyProgramForm
+from programs.forms import LoyaltyProgramForm, StoreForm
 from programs.models import LoyaltyProgram, LoyaltyType, Store
 from programs.rules import DEFAULT_CARD_COLOR
 from programs.services import (
@@ -35,12 +35,14 @@ from programs.wallet_ids import WALLET_ID_FIELDS
 
 @admin.register(Store, site=backoffice_site)
 class StoreAdmin(ObjectPagesAdmin):
+    form = StoreForm
     list_display = ["name", "code", "timezone", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "code", "address"]
     fieldsets = [
         (None, {"fields": ["name", "code", "is_active"]}),
         (_("Location"), {"fields": ["address", "timezone", ("latitude", "longitude")]}),
+        (_("Opening hours"), {"fields": ["opening_hours"]}),
     ]
     readonly_fields = ["program_link"]
     # Adds the QR code section and a "QR poster" button to the change page.

@@ -1,4 +1,5 @@
-"""The back office's programme form: rewards typed as lines, a colour picker, the limits."""
+"""The back office's forms: the programme's (rewards typed as lines, a colour picker, the limits)
+and the store's opening hours, typed a day a line."""
 
 from __future__ import annotations
 
@@ -10,12 +11,21 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
+from unfold.widgets import UnfoldAdminTextareaWidget
 
-from programs.models import LoyaltyProgram
-from programs.rules import PROGRAM_LIMITS, normalise_rewards
+from programs.models import LoyaltyProgram, Store
+from programs.rules import (
+    PROGRAM_LIMITS,
+    WEEKDAY_KEYS,
+    normalise_opening_hours,
+    normalise_rewards,
+    parse_day_hours,
+    weekday_label,
+)
 from programs.services import PROGRAM_FIELDS
 from programs.wallet_ids import wallet_ids
 
@@ -37,7 +47,7 @@ class RewardLinesField(forms.Field):
     redemptions already recorded and integrations that use the ID keep pointing at it.
     """
 
-    widget = forms.Textarea(attrs={"rows": 6, "cols": 60, "class": "vLargeTextField"})
+    widget = UnfoldAdminTextareaWidget(attrs={"rows": 6, "cols": 60})
     line_pattern = re.compile(r"^(?P<cost>\d+)\s*[:=\-\u2013\u2014]?\s*(?P<name>\S.*)$")
 
     def __init__(self, **kwargs: Any) -> None:
@@ -192,3 +202,78 @@ class LoyaltyProgramForm(forms.ModelForm):
         if logo and isinstance(logo, UploadedFile):  # a new upload, not the stored file
             return reencoded_logo(logo)
         return logo
+
+
+class OpeningHoursWidget(forms.MultiWidget):
+    """Seven text inputs, one a weekday, each labelled with its day's name."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        day_input = {"size": 30, "class": "vTextField"}
+        super().__init__([forms.TextInput(attrs=day_input) for _day in WEEKDAY_KEYS], attrs)
+
+    def decompress(self, value: Any) -> list[str]:
+        if not isinstance(value, dict):
+            return [""] * len(WEEKDAY_KEYS)
+        return [
+            ", ".join(f"{period[0]}-{period[1]}" for period in value.get(day) or [])
+            for day in WEEKDAY_KEYS
+        ]
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        context = self.get_context(name, value, attrs)
+        rows = []
+        for day, subwidget, widget in zip(
+            WEEKDAY_KEYS, context["widget"]["subwidgets"], self.widgets, strict=True
+        ):
+            input_html = widget.render(
+                subwidget["name"], subwidget["value"], subwidget["attrs"], renderer
+            )
+            rows.append((subwidget["attrs"].get("id", ""), weekday_label(day), input_html))
+        return format_html(
+            '<table class="opening-hours"><tbody>{}</tbody></table>',
+            format_html_join(
+                "",
+                '<tr><th scope="row"><label for="{}">{}</label></th><td>{}</td></tr>',
+                rows,
+            ),
+        )
+
+
+class OpeningHoursField(forms.MultiValueField):
+    """A week of opening hours typed a day a line ("08:00-12:00, 14:00-19:00"; empty: closed).
+    What the week may be is ``normalise_opening_hours``'s to say, as for any other writer."""
+
+    widget = OpeningHoursWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        days = [forms.CharField(required=False, max_length=100) for _day in WEEKDAY_KEYS]
+        super().__init__(fields=days, require_all_fields=False, required=False, **kwargs)
+
+    def compress(self, data_list: list[str]) -> dict[str, list[list[str]]]:
+        week: dict[str, list[list[str]]] = {}
+        errors: list[ValidationError] = []
+        for day, text in zip(WEEKDAY_KEYS, data_list or [""] * len(WEEKDAY_KEYS), strict=True):
+            try:
+                week[day] = parse_day_hours(text or "", day=day)
+            except ValidationError as refused:
+                errors.append(refused)
+        if errors:
+            raise ValidationError(errors)
+        return normalise_opening_hours(week)
+
+
+class StoreForm(forms.ModelForm):
+    opening_hours = OpeningHoursField(
+        label=_("Opening hours"),
+        help_text=_(
+            "In the store's time zone, e.g. “08:00-12:00, 14:00-19:00”: at most two periods a "
+            "day. Leave a day empty when the store is closed, and every day empty if the hours "
+            "are not known. A period past midnight, such as 18:00-02:00, ends the next morning. "
+            "Operations outside the hours (15 minutes after closing still count as inside) are "
+            "flagged in the statistics."
+        ),
+    )
+
+    class Meta:
+        model = Store
+        fields = ["name", "code", "is_active", "address", "timezone", "latitude", "longitude"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import zoneinfo
 
@@ -21,8 +22,10 @@ from programs.rules import (
     POINTS_EXPIRATION_DAYS,
     STAMPS_TARGET,
     card_color_validator,
+    normalise_opening_hours,
     normalise_rewards,
     range_message,
+    validate_opening_hours,
 )
 
 store_code_validator = RegexValidator(
@@ -85,6 +88,16 @@ class Store(TimeStampedModel):
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
         help_text=_("Optional, e.g. 6.131935."),
     )
+    # A week in the store's time zone (programs.rules.normalise_opening_hours); {}: not known.
+    opening_hours = models.JSONField(
+        _("opening hours"),
+        default=dict,
+        blank=True,
+        validators=[validate_opening_hours],
+        help_text=_(
+            "In the store's time zone. Operations outside them are flagged in the statistics."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # Set the first time the store's QR poster is opened (the set-up checklist's "print the
     # poster" step): opening the page is as close to printing as the server can see.
@@ -125,6 +138,9 @@ class Store(TimeStampedModel):
         return self.latitude is not None and self.longitude is not None
 
     def clean(self) -> None:
+        # Stored in one shape ("8h-12h" is "08:00"-"12:00"); refused values are the validator's.
+        with contextlib.suppress(ValidationError):
+            self.opening_hours = normalise_opening_hours(self.opening_hours)
         if (self.latitude is None) != (self.longitude is None):
             missing = "longitude" if self.longitude is None else "latitude"
             raise ValidationError(

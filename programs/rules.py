@@ -7,6 +7,7 @@ CHECK constraints) and a bad value is refused with the same message wherever it 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from django.core.validators import (
     RegexValidator,
 )
 from django.utils.functional import lazy
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -208,3 +209,194 @@ def normalise_rewards(
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+# Opening hours
+
+# A store's week as stored: {"mon": [["08:00", "12:00"], ["14:00", "19:00"]], "tue": [], ...}, every
+# weekday present (an empty list: closed that day), or {} when the hours are not known. A period
+# that closes at or before it opens runs past midnight ("18:00"-"02:00" closes at 02:00 the next
+# day); midnight as a closing time is "24:00".
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+OPENING_PERIODS_PER_DAY = 2
+# A period past midnight closes by this time of the next morning: later, "14:00-12:00" is far
+# more likely a typing slip than 22 hours of opening.
+LATEST_NIGHT_CLOSING = 6 * 60
+# Operations this long after closing time are still inside the hours: the last customers are
+# served after the door is shut, and tills' clocks drift.
+OPENING_HOURS_GRACE_MINUTES = 15
+MINUTES_A_DAY = 24 * 60
+
+_TIME = r"(?P<{0}h>\d{{1,2}})(?:\s*[:.hH]\s*(?P<{0}m>\d{{2}})?)?"
+PERIOD_PATTERN = re.compile(
+    rf"^{_TIME.format('o')}\s*(?:-|\u2013|\u2014|to|à|bis|bes)\s*{_TIME.format('c')}$",
+    re.IGNORECASE,
+)
+HOURS_EXAMPLE = "08:00-12:00, 14:00-19:00"
+
+
+def weekday_label(key: str, *, sentence_start: bool = True) -> str:
+    from django.utils.dates import WEEKDAYS  # Django's own words, in every language it has
+
+    # Capitalised: it starts the sentence (French and Luxembourgish write days in lower case).
+    name = str(WEEKDAYS[WEEKDAY_KEYS.index(key)])
+    return capfirst(name) if sentence_start else name
+
+
+def _minutes(hours: str | None, minutes: str | None) -> int | None:
+    value = int(hours or 0) * 60 + int(minutes or 0)
+    return value if int(hours or 0) <= 24 and int(minutes or 0) < 60 and value <= 1440 else None
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def parse_day_hours(text: str, *, day: str) -> list[list[str]]:
+    """A day's periods typed as in the back office, "08:00-12:00, 14:00-19:00" (empty: closed),
+    as stored. Only the reading is checked here; ``normalise_opening_hours`` judges the week."""
+    periods: list[list[str]] = []
+    for piece in re.split(r"[,;/]|\s+(?:and|et|und|an)\s+", text.strip()):
+        piece = piece.strip()
+        if not piece:
+            continue
+        match = PERIOD_PATTERN.match(piece)
+        if match is None:
+            raise ValidationError(
+                _("%(day)s: write the hours like %(example)s, or leave the day empty if closed."),
+                code="invalid_period",
+                params={"day": weekday_label(day), "example": HOURS_EXAMPLE},
+            )
+        opens, closes = _minutes(match["oh"], match["om"]), _minutes(match["ch"], match["cm"])
+        if opens is None or closes is None:
+            raise ValidationError(
+                _("%(day)s: “%(period)s” is not a time of day (00:00 to 24:00)."),
+                code="invalid_time",
+                params={"day": weekday_label(day), "period": piece},
+            )
+        periods.append([_clock(opens), _clock(closes)])
+    return periods
+
+
+def normalise_opening_hours(hours: object) -> dict[str, list[list[str]]]:
+    """Check a week of opening hours and return it as stored (see ``WEEKDAY_KEYS``).
+
+    The one rule for opening hours, whoever sends them: every day a list of at most
+    ``OPENING_PERIODS_PER_DAY`` periods ``[opens, closes]`` ("HH:MM"), none overlapping another
+    (a night's period reaches into the next day); a day left out is closed. A week without any
+    period is {}: the hours are not known.
+    """
+    if hours in (None, "", {}):
+        return {}
+    shape_error = ValidationError(
+        _(
+            "Opening hours are given per weekday (mon to sun) as a list of periods like "
+            "[“08:00”, “12:00”]."
+        ),
+        code="invalid_hours",
+    )
+    if not isinstance(hours, dict) or not set(hours) <= set(WEEKDAY_KEYS):
+        raise shape_error
+    week: dict[str, list[list[str]]] = {}
+    # (start, end, day, text) in minutes from Monday 00:00.
+    spans: list[tuple[int, int, str, str]] = []
+    errors: list[ValidationError] = []
+    for number, day in enumerate(WEEKDAY_KEYS):
+        periods = hours.get(day) or []
+        label = weekday_label(day)
+        if not isinstance(periods, list) or not all(
+            isinstance(period, list | tuple)
+            and len(period) == 2
+            and all(isinstance(moment, str) for moment in period)
+            for period in periods
+        ):
+            raise shape_error
+        try:
+            typed = parse_day_hours(", ".join(f"{o}-{c}" for o, c in periods), day=day)
+        except ValidationError as refused:
+            errors.append(refused)
+            continue
+        if len(typed) > OPENING_PERIODS_PER_DAY:
+            errors.append(
+                ValidationError(
+                    _("%(day)s: at most two opening periods a day, e.g. %(example)s."),
+                    code="too_many_periods",
+                    params={"day": label, "example": HOURS_EXAMPLE},
+                )
+            )
+            continue
+        for opens_at, closes_at in typed:
+            opens, closes = (int(t[:2]) * 60 + int(t[3:]) for t in (opens_at, closes_at))
+            period = f"{opens_at}-{closes_at}"
+            if closes == 0:  # midnight closes the day
+                closes, closes_at = MINUTES_A_DAY, "24:00"
+                period = f"{opens_at}-{closes_at}"
+            if opens == closes:
+                errors.append(
+                    ValidationError(
+                        _("%(day)s: %(period)s opens and closes at the same time."),
+                        code="empty_period",
+                        params={"day": label, "period": period},
+                    )
+                )
+                continue
+            if opens == MINUTES_A_DAY:
+                errors.append(
+                    ValidationError(
+                        _("%(day)s: %(period)s opens at midnight: write 00:00 on the next day."),
+                        code="invalid_time",
+                        params={"day": label, "period": period},
+                    )
+                )
+                continue
+            if closes < opens and closes > LATEST_NIGHT_CLOSING:
+                errors.append(
+                    ValidationError(
+                        _(
+                            "%(day)s: %(period)s closes before it opens. Hours past midnight "
+                            "(e.g. 18:00-02:00) end by %(latest)s at the latest."
+                        ),
+                        code="closes_before_opens",
+                        params={
+                            "day": label,
+                            "period": period,
+                            "latest": _clock(LATEST_NIGHT_CLOSING),
+                        },
+                    )
+                )
+                continue
+            start = number * MINUTES_A_DAY + opens
+            end = number * MINUTES_A_DAY + closes + (MINUTES_A_DAY if closes < opens else 0)
+            spans.append((start, end, day, period))
+            week.setdefault(day, []).append([opens_at, closes_at])
+    # Overlaps, in the order of the week, Sunday night's period reaching into Monday included.
+    spans.sort()
+    week_minutes = 7 * MINUTES_A_DAY
+    pairs = list(itertools.pairwise(spans))
+    if spans:
+        last, first = spans[-1], spans[0]
+        pairs.append((last, (first[0] + week_minutes, first[1] + week_minutes, *first[2:])))
+    for earlier, later in pairs:
+        if len(spans) > 1 and later[0] < earlier[1]:
+            errors.append(
+                ValidationError(
+                    _("%(day)s: %(period)s overlaps %(other_day)s %(other)s."),
+                    code="overlapping_periods",
+                    params={
+                        "day": weekday_label(later[2]),
+                        "period": later[3],
+                        "other_day": weekday_label(earlier[2], sentence_start=False),
+                        "other": earlier[3],
+                    },
+                )
+            )
+    if errors:
+        raise ValidationError(errors)
+    if not spans:
+        return {}
+    return {day: sorted(week.get(day, [])) for day in WEEKDAY_KEYS}
+
+
+def validate_opening_hours(value: object) -> None:
+    """The model field's validator: ``normalise_opening_hours`` refuses what it would not store."""
+    normalise_opening_hours(value)

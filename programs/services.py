@@ -50,9 +50,11 @@ def create_store(
     is_active: bool = True,
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
+    opening_hours: dict | None = None,
 ) -> Store:
     """Create a store; raises ValidationError with field errors on bad input (coordinates: both
-    or neither, latitude -90..90, longitude -180..180)."""
+    or neither, latitude -90..90, longitude -180..180, opening hours as
+    ``programs.rules.normalise_opening_hours`` reads them)."""
     store = Store(
         name=name,
         code=normalise_store_code(code),
@@ -61,6 +63,7 @@ def create_store(
         is_active=is_active,
         latitude=latitude,
         longitude=longitude,
+        opening_hours=opening_hours or {},
     )
     store.full_clean()
     store.save()

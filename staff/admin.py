@@ -16,6 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminCheckboxSelectMultiple, UnfoldAdminPasswordWidget
 
 from common.admin import adopt, backoffice_site, render_admin_page, show_service_error
 from common.validators import refuse_control_characters
@@ -40,7 +41,7 @@ class ApiKeyCreateForm(forms.ModelForm):
         label=_("scopes"),
         choices=ApiScope.choices,
         initial=[ApiScope.READ],
-        widget=forms.CheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultiple,
         error_messages={"required": _("Choose what the key may do: read, write or both.")},
     )
 
@@ -196,7 +197,7 @@ class ApiKeyAdmin(ModelAdmin):
 def _pin_field(**kwargs: Any) -> forms.CharField:
     # Never rendered back (PasswordInput's default), so a PIN is not in any page, even one
     # showing an error; the numeric keypad on phones and tablets.
-    widget = forms.PasswordInput(
+    widget = UnfoldAdminPasswordWidget(
         attrs={
             "autocomplete": "new-password",
             "inputmode": "numeric",

@@ -83,7 +83,7 @@ def test_api_refusals_written_by_drf_are_luxembourgish(loyalty: Loyalty) -> None
 
 @pytest.mark.django_db
 def test_the_back_office_sign_in_page_is_luxembourgish(loyalty: Loyalty) -> None:
-    page = client_for(loyalty.merchant).get("/admin/login/", headers=LB)
+    page = client_for(loyalty.merchant).get("/admin/login/?next=/admin/", headers=LB)
     assert page.status_code == 200
     html = page.content.decode()
     assert '<html lang="lb"' in html

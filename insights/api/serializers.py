@@ -53,6 +53,29 @@ class FlaggedStaffOutput(StaffOperationsOutput):
     )
 
 
+class OperationOutsideHoursOutput(OutputSerializer):
+    transaction_id = serializers.IntegerField()
+    card_number = serializers.CharField()
+    staff_name = serializers.CharField(allow_null=True, help_text="null: made without a PIN")
+    created_at = serializers.DateTimeField()
+    local_time = serializers.CharField(
+        help_text="The same moment in the store's time zone (ISO 8601, with its offset)."
+    )
+
+
+class FlaggedStoreHoursOutput(OutputSerializer):
+    store_code = serializers.CharField()
+    store_name = serializers.CharField()
+    timezone = serializers.CharField(help_text="The store's time zone its hours are in.")
+    operations = serializers.IntegerField(
+        help_text="Operations of the range outside the store's opening hours (15 minutes after "
+        "closing still count as inside)."
+    )
+    examples = OperationOutsideHoursOutput(
+        many=True, help_text="The most recent of these operations (up to 5), newest first."
+    )
+
+
 class StatsOutput(OutputSerializer):
     since = serializers.DateField()
     until = serializers.DateField()
@@ -83,3 +106,8 @@ class StatsOutput(OutputSerializer):
     operations_by_staff = StaffOperationsOutput(many=True)
     flagged_cards = FlaggedCardOutput(many=True)
     flagged_staff = FlaggedStaffOutput(many=True)
+    flagged_operations_outside_hours = FlaggedStoreHoursOutput(
+        many=True,
+        help_text="Per store with opening hours, operations made outside them (stores without "
+        "hours are never listed).",
+    )

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('programs', '0008_store_poster_opened_at'),
+        ('programs', '0009_store_poster_opened_at'),
         ('staff', '0003_names_without_control_characters'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -153,7 +153,7 @@ def _days(**figures: tuple[int, int, int, int]) -> tuple[DayFigures, ...]:
 
 def test_every_figure_of_a_known_data_set(shop: Shop, django_assert_num_queries) -> None:
     loyalty = shop.loyalty
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         stats = merchant_stats(since=SINCE, until=UNTIL, now=NOW)
 
     assert stats.since == SINCE and stats.until == UNTIL and stats.store_code is None
@@ -198,6 +198,8 @@ def test_every_figure_of_a_known_data_set(shop: Shop, django_assert_num_queries)
     assert stats.flagged_cards == (FlaggedCard(shop.cards["a"].card_number, 2),)
     # Alice: 6 operations, more than 3 times the median (1) of Alice, Carol and Dave
     assert stats.flagged_staff == (FlaggedStaff(alice, "Alice", "main", 6, 1.0),)
+    # the stores' opening hours are not known
+    assert stats.flagged_operations_outside_hours == ()
 
 
 def test_cohorts_complete_once_their_30_days_are_in(shop: Shop) -> None:

@@ -26,7 +26,7 @@ from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant
 from programs.models import LoyaltyProgram, Store
 from programs.selectors import store_by_code
-from programs.services import create_program, create_store, record_poster_opened
+from programs.services import create_program, create_store, record_poster_opened, update_store
 from staff.models import StaffPin
 from staff.pins import pin_matches, pin_problem
 from staff.services import (
@@ -38,9 +38,31 @@ from staff.services import (
 from wallets.apple.dev_certs import DEV_PASS_TYPE_ID
 from wallets.config import apple_configured
 
+# Opening hours let the statistics flag operations made outside them: a stamp added late in the
+# evening or on the café's closed Sunday shows in the flagged activity.
+CAFE_HOURS = [["07:30", "18:00"]]
+BAKERY_HOURS = [["06:30", "12:30"], ["14:00", "18:30"]]
 DEMO_STORES = [
-    {"name": "Main Street Café", "code": "main-street", "address": "1 Main Street, Luxembourg"},
-    {"name": "Harbour Bakery", "code": "harbour", "address": "12 Quai du Port, Luxembourg"},
+    {
+        "name": "Main Street Café",
+        "code": "main-street",
+        "address": "1 Main Street, Luxembourg",
+        "opening_hours": {
+            **dict.fromkeys(["mon", "tue", "wed", "thu", "fri"], CAFE_HOURS),
+            "sat": [["08:00", "17:00"]],
+            "sun": [],
+        },
+    },
+    {
+        "name": "Harbour Bakery",
+        "code": "harbour",
+        "address": "12 Quai du Port, Luxembourg",
+        "opening_hours": {
+            "mon": [],
+            **dict.fromkeys(["tue", "wed", "thu", "fri", "sat"], BAKERY_HOURS),
+            "sun": [["07:00", "12:00"]],
+        },
+    },
 ]
 DEMO_PROGRAMS = {
     "main-street": {
@@ -108,7 +130,7 @@ class Command(BaseCommand):
             _ensure_user(
                 schema=merchant.schema_name, username=owner, email=owner, password=owner_password
             )
-            stores = [store_by_code(spec["code"]) or create_store(**spec) for spec in DEMO_STORES]
+            stores = [_ensure_store(spec) for spec in DEMO_STORES]
             programs = [
                 LoyaltyProgram.objects.filter(store=store).first()
                 or create_program(store=store, **DEMO_PROGRAMS[store.code])
@@ -213,6 +235,15 @@ def _store_json(store: Store, program: LoyaltyProgram) -> dict[str, Any]:
     if program.points_rewards:
         entry["reward_id"] = program.points_rewards[0]["id"]
     return entry
+
+
+def _ensure_store(spec: dict[str, Any]) -> Store:
+    store = store_by_code(spec["code"])
+    if store is None:
+        return create_store(**spec)
+    if not store.opening_hours:  # seeded before stores had opening hours
+        store = update_store(store=store, opening_hours=spec["opening_hours"])
+    return store
 
 
 def _ensure_pin(store: Store, pin: str | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('programs', '0007_store_coordinates'),
+        ('programs', '0008_store_opening_hours'),
     ]
 
     operations = [
