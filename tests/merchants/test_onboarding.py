@@ -84,7 +84,7 @@ def test_a_sign_in_link_works_once(merchant: Merchant) -> None:
 
     replay = client_for(merchant).get(f"/signin/link/?token={token}", follow=True)
 
-    assert replay.redirect_chain[-1][0] == "/admin/login/"
+    assert replay.redirect_chain[-1][0].startswith("/admin/login/")
     assert "expired or was already used" in replay.content.decode()
     assert client_for(merchant).get("/admin/").status_code == 302  # not signed in
 
@@ -105,7 +105,7 @@ def test_a_bad_sign_in_link_leads_to_the_password_form(
         token = ""
     response = client_for(host).get(f"/signin/link/?token={token}", follow=True)
     assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == "/admin/login/"
+    assert response.redirect_chain[-1][0].startswith("/admin/login/")
     assert "expired or was already used" in response.content.decode()
 
 
