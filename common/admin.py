@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -27,8 +27,26 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.forms import (
+    AdminPasswordChangeForm,
+    AuthenticationForm,
+    UserChangeForm,
+    UserCreationForm,
+)
 from unfold.sites import UnfoldAdminSite
+
+# The counter terminal's home (terminal/urls.py): common imports no app, so its path is spelled.
+TERMINAL_URL = "/staff/"
+
+
+class BackOfficeLoginForm(AuthenticationForm):
+    """The back office's sign-in, which also lets a cashier (an active user who is not a
+    back-office user) through: ``BackOfficeSite.login`` then sends them to the counter terminal
+    instead of refusing a correct password with "not a staff account"."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        if not user.is_active:
+            super().confirm_login_allowed(user)
 
 
 class ThemedAdminSite(UnfoldAdminSite):
@@ -53,6 +71,23 @@ class BackOfficeSite(ThemedAdminSite):
     site_title = _("Loyalty back office")
     index_title = _("Your loyalty programme")
     index_template = "admin/backoffice/index.html"
+    login_form = BackOfficeLoginForm
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        response = super().login(request, extra_context)
+        user = request.user
+        # A cashier (signed in here just now, or at the terminal before): the back office is not
+        # theirs, the terminal is; has_permission() would only bring them back to this form.
+        if user.is_authenticated and user.is_active and not user.is_staff:
+            messages.info(
+                request,
+                _(
+                    "You are signed in as a cashier: the counter terminal is your place. "
+                    "The back office is for the owner."
+                ),
+            )
+            return HttpResponseRedirect(TERMINAL_URL)
+        return response
 
     def each_context(self, request):  # type: ignore[no-untyped-def]
         context = super().each_context(request)

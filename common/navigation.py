@@ -83,6 +83,7 @@ def backoffice_navigation(request: HttpRequest) -> list[dict[str, Any]]:
             "separator": True,
             "items": [
                 _model(_("Staff accounts"), "badge", "auth", "user", site),
+                _model(_("Cashiers"), "person_apron", "staff", "cashier", site),
                 _model(_("Staff PINs"), "pin", "staff", "staffpin", site),
                 _model(_("Locked sign-ins"), "lock_person", "axes", "accessattempt", site),
                 # Outside the admin: never the highlighted entry (unfold would match "/staff/"

@@ -8,8 +8,10 @@ from typing import Any
 from django.http import HttpRequest
 
 from insights.backoffice import dashboard_context
+from insights.onboarding import checklist_context
 
 
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    context.update(checklist_context(request))
     context.update(dashboard_context(request))
     return context

@@ -10,6 +10,7 @@ from merchants.admin import platform_admin_site
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("signup/", views.signup, name="signup"),
+    path("signin/", views.sign_in, name="sign-in"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", platform_admin_site.urls),

@@ -13,7 +13,7 @@ from cards.api.urls import vendor_urlpatterns as card_vendor_api
 from common.admin import backoffice_site
 from common.media import media_file
 from insights.api.urls import vendor_urlpatterns as insights_vendor_api
-from merchants.views import healthz
+from merchants.views import healthz, sign_in_with_link
 from programs.api.urls import vendor_urlpatterns as program_vendor_api
 from staff.api.urls import vendor_urlpatterns as staff_vendor_api
 from wallets.api.urls import public_urlpatterns as wallet_public_api
@@ -22,6 +22,8 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="merchant_home.html"), name="merchant_home"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # One-time sign-in links (after sign-up): merchants.views.SIGN_IN_LINK_PATH.
+    path("signin/link/", sign_in_with_link, name="sign-in-link"),
     path("admin/", backoffice_site.urls),
     path("staff/", include("terminal.urls")),
     path("join/<str:store_code>/", card_views.join, name="join"),

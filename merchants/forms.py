@@ -30,3 +30,12 @@ class SignupForm(forms.Form):
 
     def clean_email(self) -> str:
         return normalise_email(self.cleaned_data["email"])
+
+
+class SignInLinksForm(forms.Form):
+    """The platform's "Sign in": an address to e-mail the back-office sign-in pages to."""
+
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])

@@ -62,3 +62,43 @@ class Domain(DomainMixin):
         verbose_name = _("domain")
         verbose_name_plural = _("domains")
         ordering = ["domain"]
+
+
+class SignInLink(models.Model):
+    """A one-time link that signs a merchant's user in (the owner, right after sign-up).
+
+    Only a SHA-256 of the link's random secret is kept: the row proves the link was issued and
+    records that it was used, so it works once and only until it expires. It lives in the public
+    schema because it is issued on the platform host and redeemed on the merchant's.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    user_id = models.BigIntegerField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"sign-in link #{self.pk}"
+
+
+class AccountEmail(models.Model):
+    """Where a back-office user's e-mail address has an account: one row per user per merchant.
+
+    Users live in each merchant's schema; "e-mail me my sign-in links" on the platform host cannot
+    search a thousand schemas per request, so this public index is kept in step by a listener on
+    the user model (merchants.receivers) and answered with one indexed query.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    user_id = models.BigIntegerField()
+    email = models.EmailField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "user_id"], name="account_email_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.email

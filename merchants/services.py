@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import quote_schema_name, schema_context
 
-from merchants.models import Domain, Merchant, slug_validator
+from common.emails import normalise_email
+from common.urls import absolute_url
+from merchants.models import AccountEmail, Domain, Merchant, SignInLink, slug_validator
 from merchants.schemas import clone_template_into, ensure_template_current
 
 
@@ -118,3 +126,115 @@ def purge_merchant(*, merchant: Merchant) -> None:
             )
         Domain.objects.filter(tenant=merchant).delete()
         Merchant.objects.filter(pk=merchant.pk).delete()
+
+
+# --- One-time sign-in links
+
+# Long enough to follow a redirect or open an e-mail a moment later, short enough that a link
+# found in a browser history later is dead.
+SIGN_IN_LINK_LIFETIME = timedelta(minutes=10)
+
+
+def _token_hash(token: str) -> str:
+    # 256 random bits: a fast hash is enough, there is nothing a slow one would protect.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_sign_in_link(*, merchant: Merchant, user_id: int) -> str:
+    """A one-time secret that signs ``user_id`` in on ``merchant``'s host (see
+    ``redeem_sign_in_link``); only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    SignInLink.objects.create(
+        merchant=merchant,
+        user_id=user_id,
+        token_hash=_token_hash(token),
+        expires_at=timezone.now() + SIGN_IN_LINK_LIFETIME,
+    )
+    return token
+
+
+def issue_owner_sign_in_link(*, merchant: Merchant) -> str:
+    """The link that signs a new merchant's owner in, straight after sign-up."""
+    with schema_context(merchant.schema_name):
+        owner = get_user_model().objects.get(username=merchant.contact_email, is_superuser=True)
+    return issue_sign_in_link(merchant=merchant, user_id=owner.pk)
+
+
+def redeem_sign_in_link(*, merchant: Merchant, token: str) -> int | None:
+    """The user id a link signs in, once: None when it is unknown, forged, for another merchant,
+    expired or already used. One conditional UPDATE decides, so two concurrent uses of the same
+    link cannot both win."""
+    now = timezone.now()
+    link = (
+        SignInLink.objects.filter(
+            merchant=merchant,
+            token_hash=_token_hash(token),
+            used_at__isnull=True,
+            expires_at__gt=now,
+        )
+        .only("pk", "user_id")
+        .first()
+    )
+    if link is None:
+        return None
+    claimed = SignInLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now)
+    return link.user_id if claimed else None
+
+
+# --- The public index of back-office e-mails
+
+
+def record_account_email(*, schema_name: str, user_id: int, email: str, listed: bool) -> None:
+    """Keep ``AccountEmail`` in step with one user of the merchant whose schema is
+    ``schema_name``: listed (a back-office user with an address) or not."""
+    merchant = Merchant.objects.filter(schema_name=schema_name).first()
+    if merchant is None:
+        return
+    email = normalise_email(email or "")
+    if listed and email:
+        AccountEmail.objects.update_or_create(
+            merchant=merchant, user_id=user_id, defaults={"email": email}
+        )
+    else:
+        AccountEmail.objects.filter(merchant=merchant, user_id=user_id).delete()
+
+
+def merchants_for_email(email: str) -> list[Merchant]:
+    """The active merchants where ``email`` may sign in to the back office: as the contact address
+    given at sign-up, or as a back-office user's address (``AccountEmail``). Two indexed queries,
+    whatever the number of merchants."""
+    email = normalise_email(email)
+    if not email:
+        return []
+    indexed = AccountEmail.objects.filter(email=email).values("merchant_id")
+    return list(
+        Merchant.objects.filter(is_active=True)
+        .exclude(schema_name="public")
+        .filter(models.Q(contact_email__iexact=email) | models.Q(pk__in=indexed))
+        .order_by("name")
+    )
+
+
+def email_sign_in_links(*, email: str, language: str) -> bool:
+    """E-mail ``email`` the back-office sign-in pages of every merchant where it has an account
+    (password sign-in pages, not links that sign in). Nothing is sent to an unknown address.
+    Returns whether a message was sent; safe to run twice."""
+    merchants = merchants_for_email(email)
+    if not merchants:
+        return False
+    context = {
+        "accounts": [
+            {"name": merchant.name, "url": absolute_url(merchant.primary_host, "/admin/login/")}
+            for merchant in merchants
+        ],
+    }
+    with translation.override(language):
+        subject = render_to_string("merchants/email/sign_in_links_subject.txt", context)
+        text = render_to_string("merchants/email/sign_in_links.txt", context)
+        html = render_to_string("merchants/email/sign_in_links.html", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()), body=text, to=[normalise_email(email)]
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+    return True

@@ -11,6 +11,7 @@ from django.db import OperationalError, connection
 
 from common.idempotency import purge_idempotency_records
 from merchants.fanout import queue_for_each_merchant
+from merchants.services import email_sign_in_links
 
 
 @shared_task(acks_late=True)
@@ -38,3 +39,9 @@ def purge_idempotency_records_task() -> int:
 def purge_idempotency_records_everywhere_task() -> int:
     """The daily beat entry: one purge per active merchant."""
     return queue_for_each_merchant(purge_idempotency_records_task)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_sign_in_links_task(email: str, language: str) -> bool:
+    """E-mail an address the sign-in pages of its merchants (the platform's "Sign in" form)."""
+    return email_sign_in_links(email=email, language=language)

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.forms import BaseForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from common.admin import ObjectPagesAdmin, admin_url, adopt, backoffice_site
+from common.colors import readable_ink
+from common.qr import qr_svg
 from programs.admin_views import enrollment_links, poster_view, qr_png_view, qr_svg_view
 from programs.forms import LoyaltyProgramForm, StoreForm
-from programs.models import LoyaltyProgram, Store
+from programs.models import LoyaltyProgram, LoyaltyType, Store
+from programs.rules import DEFAULT_CARD_COLOR
 from programs.services import (
     PROGRAM_FIELDS,
     create_program,
     create_store,
+    record_poster_opened,
     update_program,
     update_store,
 )
@@ -62,8 +68,14 @@ class StoreAdmin(ObjectPagesAdmin):
         return [
             ("qr.png", partial(qr_png_view, store_admin=self), "qr_png"),
             ("qr.svg", partial(qr_svg_view, store_admin=self), "qr_svg"),
-            ("poster/", partial(poster_view, store_admin=self), "poster"),
+            ("poster/", self.poster_page, "poster"),
         ]
+
+    def poster_page(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        response = poster_view(request, object_id, store_admin=self)
+        if response.status_code == 200:  # shown, so the merchant could print it
+            record_poster_opened(store_id=int(unquote(object_id)))
+        return response
 
     @admin.display(description=_("programme"))
     def program_link(self, obj: Store) -> str:
@@ -87,9 +99,87 @@ class StoreAdmin(ObjectPagesAdmin):
         return {"enrollment": enrollment_links(request, saved, store_admin=self)} if saved else {}
 
 
+# A sample card for the programme form's preview: a few stamps, some points.
+PREVIEW_SAMPLE_STAMPS = 3
+PREVIEW_SAMPLE_POINTS = 120
+
+
+def program_preview(
+    request: HttpRequest, form: BaseForm, obj: LoyaltyProgram | None
+) -> dict[str, Any]:
+    """The first state of the programme form's preview (the card and the wallet pass), from the
+    form's values: what was typed after a refused save, else the programme's or the defaults."""
+
+    def value(name: str) -> Any:
+        if form.is_bound and name in form.fields:
+            return form[name].value()
+        if name in form.initial:
+            return form.initial[name]
+        return getattr(obj, name, None) if obj is not None else None
+
+    color = str(value("card_color") or DEFAULT_CARD_COLOR)
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+        color = DEFAULT_CARD_COLOR
+    loyalty_type = value("loyalty_type") or LoyaltyType.STAMPS
+    try:
+        target = min(max(int(value("stamps_target") or 10), 1), 50)
+    except (TypeError, ValueError):
+        target = 10
+    store = obj.store if obj is not None else None
+    if store is None and value("store"):
+        store = Store.objects.filter(pk=value("store")).first()
+    name = str(value("card_name") or (store.name if store else "") or _("Your card"))
+    filled = min(PREVIEW_SAMPLE_STAMPS, target)
+    logo_src = ""
+    if obj is not None:
+        logo_src = obj.logo.url if obj.logo else obj.logo_url
+    sample_url = request.build_absolute_uri("/c/sample/")
+    return {
+        "name": name,
+        "initial": name[:1].upper(),
+        "store": store.name if store else "",
+        "color": color,
+        "ink": readable_ink(color),
+        "logo_src": logo_src,
+        "has_stamps": loyalty_type in (LoyaltyType.STAMPS, LoyaltyType.HYBRID),
+        "has_points": loyalty_type in (LoyaltyType.POINTS, LoyaltyType.HYBRID),
+        "target": target,
+        "filled": filled,
+        "marks": [index < filled for index in range(target)],
+        "columns": _preview_columns(target),
+        "reward": value("stamps_reward_description") or "",
+        "sample_stamps": PREVIEW_SAMPLE_STAMPS,
+        "sample_points": PREVIEW_SAMPLE_POINTS,
+        # Segno's markup for a sample link: a pass's barcode is the card page's link.
+        "qr": mark_safe(qr_svg(sample_url, scale=2, title=name)),  # noqa: S308
+    }
+
+
+def _preview_columns(target: int) -> int:
+    # As the card page draws its grid (cards.models._stamp_columns, a layer above programs).
+    if target <= 5:
+        return target
+    return next((columns for columns in (5, 4, 3) if target % columns == 0), 5)
+
+
 @admin.register(LoyaltyProgram, site=backoffice_site)
 class LoyaltyProgramAdmin(ModelAdmin):
     form = LoyaltyProgramForm
+    # Adds the live preview of the card and the wallet pass (static/backoffice/program_preview.js).
+    change_form_template = "admin/programs/loyaltyprogram/change_form.html"
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: LoyaltyProgram | None = None,
+    ) -> HttpResponse:
+        context["program_preview"] = program_preview(request, context["adminform"].form, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     list_display = ["card_name", "store", "loyalty_type", "color_swatch", "is_active"]
     list_filter = ["loyalty_type", "is_active"]
     search_fields = ["card_name", "store__name", "store__code"]

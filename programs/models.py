@@ -99,6 +99,11 @@ class Store(TimeStampedModel):
         ),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Set the first time the store's QR poster is opened (the set-up checklist's "print the
+    # poster" step): opening the page is as close to printing as the server can see.
+    poster_opened_at = models.DateTimeField(
+        _("poster opened"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("store")

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
 from common.announcements import announce_after_commit
@@ -148,3 +149,9 @@ def update_program(*, program: LoyaltyProgram, logo: Any = None, **fields: Any) 
             program_changed, sender=LoyaltyProgram, program_id=program.pk, fields=sorted(changed)
         )
     return program
+
+
+def record_poster_opened(*, store_id: int) -> None:
+    """Note that a store's QR poster was opened, the first time only (the set-up checklist).
+    One UPDATE, no lock: a second opening at the same moment writes nothing new."""
+    Store.objects.filter(pk=store_id, poster_opened_at__isnull=True).update(poster_opened_at=Now())

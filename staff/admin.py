@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.forms import BaseForm
@@ -18,13 +19,17 @@ from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminPasswordWidget
 
 from common.admin import adopt, backoffice_site, render_admin_page, show_service_error
-from staff.models import ApiKey, ApiScope, StaffPin
+from common.validators import refuse_control_characters
+from programs.models import Store
+from staff.models import ApiKey, ApiScope, Cashier, StaffPin
 from staff.pins import PIN_MAX_LENGTH
 from staff.services import (
     KEY_PREFIX,
     create_api_key,
+    create_cashier,
     create_staff_pin,
     revoke_api_key,
+    update_cashier,
     update_staff_pin,
 )
 
@@ -358,3 +363,156 @@ class StaffPinAdmin(ModelAdmin):
     def save_model(self, request: HttpRequest, obj: StaffPin, form: BaseForm, change: bool) -> None:
         # The form's validation already wrote the row through the service (see StaffPinForm).
         adopt(obj, form.saved)  # type: ignore[attr-defined]
+
+
+# --- Cashiers
+
+
+class CashierForm(forms.ModelForm):
+    """A cashier form whose saving is the service's, like ``StaffPinForm``: a taken username or
+    a weak password lands on its field."""
+
+    saved: Cashier | None = None
+
+    class Meta:
+        model = Cashier
+        fields = ["stores"]
+        widgets = {"stores": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stores"].queryset = Store.objects.filter(is_active=True).order_by("name")
+
+    def clean(self) -> dict[str, Any]:
+        return self.cleaned_data
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            self.saved = self.write()
+        except ValidationError as error:
+            show_service_error(self, error)
+
+    def write(self) -> Cashier:
+        raise NotImplementedError
+
+
+class CashierAddForm(CashierForm):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=150,
+        validators=[refuse_control_characters],
+        help_text=_("As colleagues know them, e.g. “Alice Martin”."),
+    )
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("What they type to sign in at the counter terminal."),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters. Give it to the cashier: it cannot be shown again."),
+    )
+
+    class Meta(CashierForm.Meta):
+        fields = ["name", "username", "password", "stores"]
+
+    def write(self) -> Cashier:
+        data = self.cleaned_data
+        return create_cashier(
+            name=data["name"],
+            username=data["username"],
+            password=data["password"],
+            stores=data["stores"],
+        )
+
+
+class CashierChangeForm(CashierForm):
+    password = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the current password."),
+    )
+    is_active = forms.BooleanField(
+        label=_("Active"),
+        required=False,
+        help_text=_("An inactive cashier can no longer sign in to the counter terminal."),
+    )
+
+    class Meta(CashierForm.Meta):
+        fields = ["stores", "password", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["is_active"].initial = self.instance.user.is_active
+
+    def write(self) -> Cashier:
+        data = self.cleaned_data
+        return update_cashier(
+            cashier=self.instance,
+            stores=data["stores"],
+            password=data["password"] or None,
+            is_active=data["is_active"],
+        )
+
+
+@admin.register(Cashier, site=backoffice_site)
+class CashierAdmin(ModelAdmin):
+    list_display = ["name", "username", "stores_display", "active"]
+    list_filter = ["user__is_active", "stores"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Cashier]:
+        return super().get_queryset(request).prefetch_related("stores")
+
+    def get_form(self, request: HttpRequest, obj: Cashier | None = None, **kwargs: Any) -> Any:
+        kwargs["form"] = CashierAddForm if obj is None else CashierChangeForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Cashier | None = None) -> Any:
+        if obj is None:
+            return [(None, {"fields": ["name", "username", "password", "stores"]})]
+        return [
+            (None, {"fields": ["name", "username", "stores"]}),
+            (_("Access"), {"fields": ["password", "is_active"]}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Cashier | None = None) -> Any:
+        return [] if obj is None else ["name", "username"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deactivate instead: the account's history stays readable.
+        return False
+
+    @admin.display(description=_("name"), ordering="user__first_name")
+    def name(self, obj: Cashier) -> str:
+        return obj.user.get_full_name() or self.get_empty_value_display()
+
+    @admin.display(description=_("username"), ordering="user__username")
+    def username(self, obj: Cashier) -> str:
+        return obj.user.get_username()
+
+    @admin.display(description=_("stores"))
+    def stores_display(self, obj: Cashier) -> str:
+        names = [store.name for store in obj.stores.all()]
+        return ", ".join(names) if names else str(_("All stores"))
+
+    @admin.display(description=_("active"), boolean=True, ordering="user__is_active")
+    def active(self, obj: Cashier) -> bool:
+        return obj.user.is_active
+
+    def save_model(self, request: HttpRequest, obj: Cashier, form: BaseForm, change: bool) -> None:
+        # The form's validation already wrote the rows through the service (see CashierForm).
+        adopt(obj, form.saved)  # type: ignore[attr-defined]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The stores were set by the service.
+        return None

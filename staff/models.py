@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
@@ -112,3 +113,31 @@ class StaffPin(TimeStampedModel):
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
+
+
+class Cashier(TimeStampedModel):
+    """A user of the merchant's schema who works the counter terminal (``/staff/``) and not the
+    back office (``is_staff`` stays False). ``stores`` limits the stores their terminal offers;
+    none means every store."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="cashier",
+        verbose_name=_("user"),
+    )
+    stores = models.ManyToManyField(
+        "programs.Store",
+        blank=True,
+        related_name="cashiers",
+        verbose_name=_("stores"),
+        help_text=_("Leave empty for a cashier who may work at every store."),
+    )
+
+    class Meta:
+        verbose_name = _("cashier")
+        verbose_name_plural = _("cashiers")
+        ordering = ["user__first_name", "user__username"]
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()

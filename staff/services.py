@@ -7,10 +7,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,7 +23,7 @@ from django.utils.translation import gettext as _
 from common.ttl_cache import TTLCache
 from programs.models import Store
 from staff.exceptions import PinInvalid, PinLocked
-from staff.models import ApiKey, ApiScope, StaffPin
+from staff.models import ApiKey, ApiScope, Cashier, StaffPin
 from staff.pins import PIN_PROBLEMS, hash_pin, pin_matches, pin_problem
 
 KEY_PREFIX = "lk_"
@@ -201,3 +205,62 @@ def verify_staff_pin(*, staff_pin_id: int, pin: str, store: Store, now) -> PinCh
 
 def _stale(moment, now) -> bool:  # type: ignore[no-untyped-def]
     return moment is None or now - moment >= LAST_USED_PRECISION
+
+
+# --- Cashiers: users of the counter terminal, not of the back office
+
+
+def _check_cashier_password(*, password: str, user: Any) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from error
+
+
+@transaction.atomic
+def create_cashier(
+    *, name: str, username: str, password: str, stores: Iterable[Store] = ()
+) -> Cashier:
+    """A cashier: a user who may sign in to the counter terminal (``/staff/``) at ``stores``
+    (none: every store) and never to the back office (``is_staff`` False, no permissions)."""
+    user_model = get_user_model()
+    username = username.strip()
+    if user_model.objects.filter(username__iexact=username).exists():
+        raise ValidationError(
+            {"username": _("This username is taken. Please choose another.")}, code="taken"
+        )
+    first_name, _sep, last_name = name.strip().partition(" ")
+    user = user_model(username=username, first_name=first_name, last_name=last_name, is_staff=False)
+    _check_cashier_password(password=password, user=user)
+    user.set_password(password)
+    user.save()
+    cashier = Cashier.objects.create(user=user)
+    cashier.stores.set(stores)
+    return cashier
+
+
+@transaction.atomic
+def update_cashier(
+    *,
+    cashier: Cashier,
+    stores: Iterable[Store] | None = None,
+    password: str | None = None,
+    is_active: bool | None = None,
+) -> Cashier:
+    """Change a cashier's stores, give them a new password, or (de)activate their account (an
+    inactive cashier cannot sign in; their sessions end with the password check)."""
+    user = cashier.user
+    fields = []
+    if password:
+        _check_cashier_password(password=password, user=user)
+        user.set_password(password)
+        fields.append("password")
+    if is_active is not None and is_active != user.is_active:
+        user.is_active = is_active
+        fields.append("is_active")
+    if fields:
+        user.save(update_fields=fields)
+    if stores is not None:
+        cashier.stores.set(stores)
+    cashier.save(update_fields=["updated_at"])
+    return cashier

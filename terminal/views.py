@@ -40,6 +40,7 @@ from common.request_meta import RequestMeta
 from programs.models import Store
 from programs.selectors import store_by_code
 from staff.models import StaffPin
+from staff.selectors import terminal_stores
 from terminal.forms import (
     LookupForm,
     PointsForm,
@@ -64,7 +65,10 @@ ACTIONS: dict[str, type[StaffMixin]] = {
 def _terminal_store(request: HttpRequest) -> Store | None:
     code = request.get_signed_cookie(STORE_COOKIE, default=None, salt=STORE_COOKIE_SALT)
     store = store_by_code(code) if code else None
-    return store if store is not None and store.is_active else None
+    if store is None or not store.is_active:
+        return None
+    # The cookie belongs to the device, which cashiers of other stores may share.
+    return store if terminal_stores(user=request.user).filter(pk=store.pk).exists() else None
 
 
 def terminal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -84,7 +88,7 @@ def terminal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 @login_required(login_url=LOGIN_URL)
 @require_http_methods(["GET", "POST"])
 def choose_store(request: HttpRequest) -> HttpResponse:
-    stores = list(Store.objects.filter(is_active=True).order_by("name"))
+    stores = list(terminal_stores(user=request.user))
     if request.method == "POST":
         chosen = next((s for s in stores if s.code == request.POST.get("store")), None)
         if chosen is not None:

@@ -51,6 +51,8 @@ PUBLIC: dict[str, dict[str, str]] = {
     PUBLIC_URLCONF: {
         "": "the platform's landing page",
         "signup/": "merchants sign up before they have an account",
+        "signin/": "merchants ask for their back-office sign-in pages by e-mail before signing "
+        "in; the answer is the same for any address (throttled)",
         "healthz": "load balancers and uptime checks probe it without credentials",
         "i18n/setlang/": "visitors pick their language before signing in",
         "admin/login/": "the platform admin's sign-in page",
@@ -63,6 +65,8 @@ PUBLIC: dict[str, dict[str, str]] = {
         "admin/login/": "the back office's sign-in page",
         "admin/logout/": "signing out needs no account (it sends a visitor to the sign-in page)",
         "staff/login/": "the staff terminal's sign-in page",
+        "signin/link/": "a one-time sign-in link (after sign-up): its single-use, short-lived "
+        "secret is the credential; without a valid one it leads to the sign-in page",
         "staff/logout/": "signing out needs no account (it sends a visitor to the sign-in page)",
         "join/<str:store_code>/": "customers join the programme from the poster in the shop",
         "join/<str:store_code>/lost/": "customers who lost their card ask for its link, which "

@@ -300,6 +300,8 @@ REST_FRAMEWORK = {
         "enroll": env.str("ENROLL_THROTTLE_RATE", default="60/min"),
         # Merchant sign-up on the platform host: each one creates a schema.
         "signup": env.str("SIGNUP_THROTTLE_RATE", default="5/hour"),
+        # "E-mail me my sign-in links" on the platform host: each one may send an e-mail.
+        "sign_in_links": env.str("SIGN_IN_LINKS_THROTTLE_RATE", default="10/hour"),
         # Apple Wallet's calls to the PassKit web service; many iPhones may share one address
         # (a carrier's NAT), each calling a few times per change. Device logs: a trickle.
         "apple_devices": env.str("APPLE_DEVICES_THROTTLE_RATE", default="600/min"),

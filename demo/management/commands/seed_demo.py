@@ -18,12 +18,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django_tenants.utils import schema_context
 
+from cards.models import LoyaltyTransaction, TransactionType
+from cards.services import StaffAuth, add_stamps, enroll_customer
+from common.request_meta import RequestMeta
 from common.urls import absolute_url
 from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant
 from programs.models import LoyaltyProgram, Store
 from programs.selectors import store_by_code
-from programs.services import create_program, create_store, update_store
+from programs.services import create_program, create_store, record_poster_opened, update_store
 from staff.models import StaffPin
 from staff.pins import pin_matches, pin_problem
 from staff.services import (
@@ -138,6 +141,7 @@ class Command(BaseCommand):
                 _key, api_key = create_api_key(name="Demo integration", scopes=["read", "write"])
             saved_pins: dict[str, str] = saved.get("pins") or {}
             staff_pins = [_ensure_pin(store, saved_pins.get(store.code)) for store in stores]
+            _finish_set_up(slug, stores, programs, staff_pins)
 
         _write(
             secrets_file,
@@ -255,6 +259,32 @@ def _ensure_pin(store: Store, pin: str | None) -> dict[str, Any]:
         else:
             staff_pin = update_staff_pin(staff_pin=staff_pin, pin=pin, unlock=True)
     return {"id": staff_pin.pk, "store_code": store.code, "name": name, "pin": pin}
+
+
+def _finish_set_up(
+    slug: str, stores: list[Store], programs: list[LoyaltyProgram], staff_pins: list[dict[str, Any]]
+) -> None:
+    """Tick the back office's set-up checklist as for a shop open for a while: the posters were
+    opened and a first stamp was given (to a demo customer), once."""
+    for store in stores:
+        record_poster_opened(store_id=store.pk)
+    earned = [TransactionType.STAMP_EARNED, TransactionType.POINTS_EARNED]
+    if LoyaltyTransaction.objects.filter(transaction_type__in=earned).exists():
+        return
+    store, entry = next(
+        (store, entry)
+        for store, program, entry in zip(stores, programs, staff_pins, strict=True)
+        if program.has_stamps
+    )
+    card = enroll_customer(
+        store_code=store.code, name="Demo customer", email=f"demo-customer@{slug}.example"
+    ).card
+    add_stamps(
+        card_number=card.card_number,
+        staff=StaffAuth(staff_pin_id=entry["id"], pin=entry["pin"]),
+        meta=RequestMeta.system(),
+        scope_store=store,
+    )
 
 
 def _new_pin() -> str:
