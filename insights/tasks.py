@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import DatabaseError, OperationalError
 from django_tenants.utils import schema_context
 
 from insights.pending import clear_rollup_pending
@@ -27,7 +27,14 @@ def rollup_merchant_task(merchant_id: int) -> bool:
         return False
     with schema_context(schema_name):
         clear_rollup_pending()
-    return rollup_merchant(merchant_id=merchant_id) is not None
+    try:
+        return rollup_merchant(merchant_id=merchant_id) is not None
+    except DatabaseError:
+        # Purged while its figures were read (its schema dropped, its row deleted): nothing to
+        # roll up. Any other failure is an error and is retried or logged.
+        if Merchant.objects.filter(pk=merchant_id).exists():
+            raise
+        return False
 
 
 @shared_task(acks_late=True)

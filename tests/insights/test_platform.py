@@ -416,3 +416,27 @@ def test_the_platform_api_is_described() -> None:
     stats = schema["paths"][STATS]["get"]
     assert stats["operationId"] == "platform_stats_retrieve"
     assert {"200", "400", "401", "403"} <= set(stats["responses"])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"offset": str(10**30)},
+        {"limit": "-1", "offset": "x"},
+        {"limit": str(10**30)},
+        {"is_active": "maybe"},
+        {"search": "x" * 200},
+        {"merchant": "ä' OR 1=1 --"},
+        {"ordering": ""},
+        {"loyalty_type": ""},
+    ],
+)
+def test_odd_query_values_get_a_4xx_or_an_answer_never_a_500(
+    platform: Platform, params: dict[str, str]
+) -> None:
+    client = staff_client()
+    for url in (STATS, PROGRAMS):
+        response = client.get(url, params)
+        assert response.status_code in (200, 400), (url, params, response.status_code)
+        if response.status_code == 400:
+            assert response.json()["code"] == "invalid"
