@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from insights.api.platform_urls import platform_urlpatterns
 from merchants import views
 from merchants.admin import platform_admin_site
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", platform_admin_site.urls),
+    path("api/v1/admin/loyalty/", include(platform_urlpatterns)),
 ]
 
 # Under /api/ every error is the API's JSON, on this host as on the other (common/error_views.py).

@@ -102,3 +102,75 @@ class AccountEmail(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class MerchantFigures(models.Model):
+    """A merchant's figures, rolled up from its schema by ``insights.platform`` so that the
+    platform's figures read one public table instead of a thousand schemas. Written only by the
+    roll-up; ``rolled_up_at`` says how fresh they are (see README, Platform API)."""
+
+    merchant = models.OneToOneField(
+        Merchant,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="figures",
+        verbose_name=_("merchant"),
+    )
+    programs = models.PositiveIntegerField(_("programmes"), default=0)
+    cards = models.PositiveIntegerField(_("cards"), default=0)
+    active_cards_30_days = models.PositiveIntegerField(_("active cards (30 days)"), default=0)
+    operations_30_days = models.PositiveIntegerField(_("operations (30 days)"), default=0)
+    stamps_30_days = models.BigIntegerField(_("stamps earned (30 days)"), default=0)
+    points_30_days = models.BigIntegerField(_("points earned (30 days)"), default=0)
+    redemptions_30_days = models.PositiveIntegerField(_("redemptions (30 days)"), default=0)
+    wallet_apple_cards = models.PositiveIntegerField(_("cards in Apple Wallet"), default=0)
+    wallet_google_cards = models.PositiveIntegerField(_("cards in Google Wallet"), default=0)
+    last_operation_at = models.DateTimeField(_("last operation"), null=True, blank=True)
+    rolled_up_at = models.DateTimeField(_("rolled up at"))
+
+    class Meta:
+        verbose_name = _("merchant figures")
+        verbose_name_plural = _("merchant figures")
+        indexes = [
+            # The platform's "top merchants" and the per-merchant rows sorted by activity.
+            models.Index(fields=["-operations_30_days"], name="figures_operations_idx"),
+            models.Index(fields=["-cards"], name="figures_cards_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.merchant_id)
+
+
+class ProgramDirectory(models.Model):
+    """One row per programme of every merchant (the programme itself lives in the merchant's
+    schema), rolled up by ``insights.platform`` for the platform admin API's list."""
+
+    merchant = models.ForeignKey(
+        Merchant,
+        on_delete=models.CASCADE,
+        related_name="program_directory",
+        verbose_name=_("merchant"),
+    )
+    program_id = models.PositiveIntegerField(_("programme id"))
+    name = models.CharField(_("card name"), max_length=200)
+    store_code = models.CharField(_("store code"), max_length=40, blank=True)
+    store_name = models.CharField(_("store"), max_length=200, blank=True)
+    loyalty_type = models.CharField(_("loyalty type"), max_length=20)
+    is_active = models.BooleanField(_("active"))
+    cards = models.PositiveIntegerField(_("cards"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("rolled up at"))
+
+    class Meta:
+        verbose_name = _("programme (directory)")
+        verbose_name_plural = _("programmes (directory)")
+        ordering = ["merchant_id", "program_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "program_id"], name="program_directory_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["loyalty_type", "is_active"], name="directory_type_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.merchant_id}/{self.program_id})"

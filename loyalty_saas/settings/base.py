@@ -380,7 +380,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "merchants.tasks.purge_idempotency_records_everywhere_task",
         "schedule": crontab(hour=4, minute=0),
     },
+    # Every merchant's figures into the platform's tables (insights/platform.py): catches what
+    # no announcement says (the 30-day windows moving on) and any roll-up a crash lost.
+    "rollup-platform-stats": {
+        "task": "insights.tasks.rollup_platform_task",
+        "schedule": crontab(minute="*/15"),
+    },
 }
+# Changes to one merchant's cards and programmes within this many seconds become one roll-up of
+# its figures into the platform's (insights/receivers.py).
+PLATFORM_ROLLUP_COALESCE_SECONDS = env.float("PLATFORM_ROLLUP_COALESCE_SECONDS", default=30)
 # How long a retry with the same Idempotency-Key is answered from the first response.
 IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=30)
 

@@ -31,3 +31,6 @@ APPLE_PASS_TYPE_ID = APPLE_TEAM_ID = APPLE_PASS_KEY_PASSWORD = ""
 APPLE_PASS_CERT_FILE = APPLE_PASS_KEY_FILE = APPLE_WWDR_CERT_FILE = ""
 # Google Wallet likewise (tests/wallets/conftest.py switches it on against a stand-in).
 GOOGLE_WALLET_ISSUER_ID = GOOGLE_WALLET_CREDENTIALS_FILE = ""
+# The platform's roll-up follows changes quickly, so that its background threads end with the
+# test that caused them (tests/insights/test_platform_live.py waits for them).
+PLATFORM_ROLLUP_COALESCE_SECONDS = 0.2
