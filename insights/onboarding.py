@@ -77,8 +77,9 @@ def setup_steps() -> list[SetupStep]:
 
 
 def checklist_context(request: HttpRequest) -> dict[str, Any]:
-    """What ``admin/backoffice/_checklist.html`` shows: for back-office users only."""
-    if not request.user.is_staff:
+    """What ``admin/backoffice/_checklist.html`` shows: to those who set the programme up (its
+    steps link to pages a manager who only reads the figures may not open)."""
+    if not request.user.has_perm("programs.add_loyaltyprogram"):
         return {}
     steps = setup_steps()
     done = sum(step.done for step in steps)

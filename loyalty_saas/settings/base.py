@@ -480,7 +480,7 @@ UNFOLD_PLATFORM = {
     **UNFOLD,
     "SITE_TITLE": _("Loyalty platform"),
     "SITE_HEADER": _("Loyalty platform"),
-    "DASHBOARD_CALLBACK": None,
+    "DASHBOARD_CALLBACK": "insights.dashboard.platform_dashboard_callback",
     "SIDEBAR": {
         "show_search": False,
         "show_all_applications": False,

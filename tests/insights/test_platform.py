@@ -440,3 +440,11 @@ def test_odd_query_values_get_a_4xx_or_an_answer_never_a_500(
         assert response.status_code in (200, 400), (url, params, response.status_code)
         if response.status_code == 400:
             assert response.json()["code"] == "invalid"
+
+
+def test_the_platform_admin_home_shows_the_figures_the_api_gives(platform: Platform) -> None:
+    client = staff_client()
+    api = client.get("/api/v1/admin/loyalty/stats").json()
+    home = client.get("/admin/").content.decode()
+    assert "Platform figures" in home and "Alpha Shop" in home
+    assert f"<dd>{api['platform']['operations_30_days']}</dd>" in home
