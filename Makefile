@@ -51,13 +51,15 @@ test: install
 	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0 && $(PY) -m pytest
 
 # The README's pictures: the browser test of the join → stamp → card flow, saving phone and tablet
-# views of the terminal and the card page, and the card page with both wallet buttons.
+# views of the terminal and the card page, the card page with both wallet buttons, and the back
+# office's dashboard after a new merchant's walk from sign-up to a first stamp.
 screenshots: install
 	@$(STOP_EMBEDDED_PG_AFTER); \
 	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0 && \
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_flows.py -k joins -q && \
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_card_wallet.py \
-	  -k both_wallet_buttons -q
+	  -k both_wallet_buttons -q && \
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_onboarding.py -q
 
 # Style, and the import contract in pyproject.toml (imports run one way: common ← … ← interfaces).
 lint: install

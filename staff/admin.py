@@ -16,7 +16,12 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
-from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminPasswordWidget
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminPasswordWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldBooleanSwitchWidget,
+)
 
 from common.admin import adopt, backoffice_site, render_admin_page, show_service_error
 from common.validators import refuse_control_characters
@@ -377,7 +382,7 @@ class CashierForm(forms.ModelForm):
     class Meta:
         model = Cashier
         fields = ["stores"]
-        widgets = {"stores": forms.CheckboxSelectMultiple}
+        widgets = {"stores": UnfoldAdminCheckboxSelectMultipleWidget}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -404,18 +409,20 @@ class CashierAddForm(CashierForm):
         label=_("Name"),
         max_length=150,
         validators=[refuse_control_characters],
+        widget=UnfoldAdminTextInputWidget,
         help_text=_("As colleagues know them, e.g. “Alice Martin”."),
     )
     username = forms.CharField(
         label=_("Username"),
         max_length=150,
         validators=[UnicodeUsernameValidator()],
+        widget=UnfoldAdminTextInputWidget,
         help_text=_("What they type to sign in at the counter terminal."),
     )
     password = forms.CharField(
         label=_("Password"),
         strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        widget=UnfoldAdminPasswordWidget(attrs={"autocomplete": "new-password"}),
         help_text=_("At least 10 characters. Give it to the cashier: it cannot be shown again."),
     )
 
@@ -437,12 +444,13 @@ class CashierChangeForm(CashierForm):
         label=_("New password"),
         strip=False,
         required=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        widget=UnfoldAdminPasswordWidget(attrs={"autocomplete": "new-password"}),
         help_text=_("Leave empty to keep the current password."),
     )
     is_active = forms.BooleanField(
         label=_("Active"),
         required=False,
+        widget=UnfoldBooleanSwitchWidget,
         help_text=_("An inactive cashier can no longer sign in to the counter terminal."),
     )
 

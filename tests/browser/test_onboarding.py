@@ -1,10 +1,16 @@
 """A new merchant's first hour in Chromium: sign up (signed in straight away), then the set-up
-checklist step by step — a store, a programme (whose preview follows the colour), a PIN, the
-poster, a first stamp at the terminal — and back home with every step ticked."""
+checklist step by step — a store, a programme (whose preview follows the colour), a PIN, a cashier,
+the poster, a first stamp by the cashier at the terminal — and back home with every step ticked
+and the dashboard counting that stamp.
+
+With SCREENSHOTS_DIR set (``make screenshots``), the dashboard at desktop and phone width is
+written there for the README."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -34,7 +40,7 @@ def test_a_new_merchant_goes_from_sign_up_to_a_first_stamp(
     settings.PUBLIC_PORT = port  # links to the merchant host point at the live server
     base = f"http://kiosk.localhost:{port}"
     browser = browser_factory()
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = owner = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
 
     # Sign-up signs the owner in and opens the back office on the checklist.
     page.goto(f"{live_server_url}/signup/")
@@ -89,6 +95,17 @@ def test_a_new_merchant_goes_from_sign_up_to_a_first_stamp(
     _home(page, base)
     assert _steps_done(page) == ["store", "program", "pin"]
 
+    # A cashier, who may use the counter terminal of that store only.
+    page.goto(f"{base}/admin/staff/cashier/add/")
+    page.fill("#id_name", "Bob Martin")
+    page.fill("#id_username", "bob")
+    page.fill("#id_password", "counter-pass-2026")
+    page.get_by_label("Kiosk Station").check()
+    page.click("button[name=_save]")
+    expect(page.get_by_text("Bob Martin").first).to_be_visible()
+    artifacts(page, "4-cashier")
+    _home(page, base)
+
     # The poster.
     page.click("#setup-checklist [data-step=poster] a")
     expect(page.get_by_text("Kiosk Card").first).to_be_visible()
@@ -105,9 +122,15 @@ def test_a_new_merchant_goes_from_sign_up_to_a_first_stamp(
     expect(customer).to_have_url(re.compile(r"/c/[\w-]+/$"))
     number = re.sub(r"\D", "", customer.locator(".card-number").first.inner_text())
 
-    page.goto(f"{base}/admin/")
-    page.click("#setup-checklist [data-step=stamp] a")
-    page.click("button[name=store][value=station]")
+    # The cashier signs in at the terminal on the counter's tablet.
+    counter = browser.new_page(viewport={"width": 820, "height": 1180}, locale="en-US")
+    counter.goto(f"{base}/staff/")
+    counter.fill("#id_username", "bob")
+    counter.fill("#id_password", "counter-pass-2026")
+    counter.click("main form button[type=submit]")
+    if counter.locator("button[name=store][value=station]").count():
+        counter.click("button[name=store][value=station]")
+    page = counter
     page.fill("#card-number", number)
     page.click("#lookup")
     expect(page.locator("#stamp-count")).to_have_text("0 / 8 stamps")
@@ -119,9 +142,19 @@ def test_a_new_merchant_goes_from_sign_up_to_a_first_stamp(
     expect(page.locator("#result")).to_have_text("1 stamp added: 1 of 8.")
     artifacts(page, "5-terminal-stamp")
 
-    # Back home: all set.
+    # Back home: all set, and the dashboard counts the stamp.
+    page = owner
     page.goto(f"{base}/admin/")
     checklist = page.locator("#setup-checklist")
     expect(checklist).to_contain_text("You're all set")
     assert _steps_done(page) == ["store", "program", "pin", "poster", "stamp"]
     artifacts(page, "6-all-set")
+    expect(page.locator(".dash [data-figure=stamps_earned]")).to_have_attribute("data-value", "1")
+    expect(page.locator(".dash [data-figure=cards_issued]")).to_have_attribute("data-value", "1")
+    expect(page.locator(".dash")).to_contain_text("Jane Doe")  # the top customers
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    if folder:
+        page.screenshot(path=Path(folder) / "backoffice-dashboard-desktop.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.reload()
+        page.screenshot(path=Path(folder) / "backoffice-dashboard-phone.png", full_page=True)
