@@ -217,3 +217,32 @@ def show_service_error(form: BaseForm, error: ValidationError) -> None:
         return
     for field, errors in error.error_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+class ServiceForm(BaseForm):
+    """A form (put before ``ModelForm`` in the bases) whose saving is a service's: ``write()`` is
+    called once every field is valid, and the service's refusals (a taken name, a weak PIN or
+    password) land on the fields they are about. ``saved`` is what the service wrote.
+
+    ModelForm.clean() is not called on purpose: it would check the model's constraints on the
+    unsaved copy and word a taken name as a constraint's name; the service checks the same under
+    its lock, with a message a merchant can act on. The admin wraps the request in one
+    transaction, so the row and its log entry are committed together or not at all.
+    """
+
+    saved: Any = None
+
+    def clean(self) -> dict[str, Any]:
+        return self.cleaned_data
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]
+        if self.errors:
+            return
+        try:
+            self.saved = self.write()
+        except ValidationError as error:
+            show_service_error(self, error)
+
+    def write(self) -> Any:
+        raise NotImplementedError

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
@@ -23,7 +22,12 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
-from common.admin import adopt, backoffice_site, render_admin_page, show_service_error
+from common.admin import (
+    ServiceForm,
+    adopt,
+    backoffice_site,
+    render_admin_page,
+)
 from common.validators import refuse_control_characters
 from programs.models import Store
 from staff.models import ApiKey, ApiScope, Cashier, StaffPin
@@ -212,7 +216,7 @@ def _pin_field(**kwargs: Any) -> forms.CharField:
     return forms.CharField(widget=widget, **kwargs)
 
 
-class StaffPinForm(forms.ModelForm):
+class StaffPinForm(ServiceForm, forms.ModelForm):
     """A PIN form whose saving is the service's: ``write()`` calls it once everything else is
     valid, so its field errors (a weak or taken PIN, a name already used) land on the fields.
 
@@ -221,21 +225,6 @@ class StaffPinForm(forms.ModelForm):
     """
 
     saved: StaffPin | None = None
-
-    def clean(self) -> dict[str, Any]:
-        # ModelForm.clean() is not called on purpose: it would check the model's constraints on
-        # this unsaved copy and word a taken name as a constraint name. The service checks the
-        # same under the store's lock, with a message a merchant can act on.
-        return self.cleaned_data
-
-    def _post_clean(self) -> None:
-        super()._post_clean()
-        if self.errors:
-            return
-        try:
-            self.saved = self.write()
-        except ValidationError as error:
-            show_service_error(self, error)
 
     def write(self) -> StaffPin:
         raise NotImplementedError
@@ -373,7 +362,7 @@ class StaffPinAdmin(ModelAdmin):
 # --- Cashiers
 
 
-class CashierForm(forms.ModelForm):
+class CashierForm(ServiceForm, forms.ModelForm):
     """A cashier form whose saving is the service's, like ``StaffPinForm``: a taken username or
     a weak password lands on its field."""
 
@@ -387,18 +376,6 @@ class CashierForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["stores"].queryset = Store.objects.filter(is_active=True).order_by("name")
-
-    def clean(self) -> dict[str, Any]:
-        return self.cleaned_data
-
-    def _post_clean(self) -> None:
-        super()._post_clean()
-        if self.errors:
-            return
-        try:
-            self.saved = self.write()
-        except ValidationError as error:
-            show_service_error(self, error)
 
     def write(self) -> Cashier:
         raise NotImplementedError
