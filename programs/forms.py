@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
-from unfold.widgets import UnfoldAdminTextareaWidget
+from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
 from programs.models import LoyaltyProgram, Store
 from programs.rules import (
@@ -208,8 +208,10 @@ class OpeningHoursWidget(forms.MultiWidget):
     """Seven text inputs, one a weekday, each labelled with its day's name."""
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        day_input = {"size": 30, "class": "vTextField"}
-        super().__init__([forms.TextInput(attrs=day_input) for _day in WEEKDAY_KEYS], attrs)
+        day_input = {"size": 30}
+        super().__init__(
+            [UnfoldAdminTextInputWidget(attrs=day_input) for _day in WEEKDAY_KEYS], attrs
+        )
 
     def decompress(self, value: Any) -> list[str]:
         if not isinstance(value, dict):
