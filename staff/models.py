@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_tenants.utils import get_public_schema_name
 
 from common.models import TimeStampedModel
 from common.validators import refuse_control_characters
@@ -115,6 +117,18 @@ class StaffPin(TimeStampedModel):
         return self.locked_until is not None and self.locked_until > now
 
 
+def cascade_in_merchant_schemas(collector: Any, field: Any, sub_objs: Any, using: str) -> None:
+    """``CASCADE``, except in the public schema: users exist there too (platform staff), but no
+    cashiers' table does, so deleting a platform user must not even look for cashiers.
+    ``lazy_sub_objs`` keeps the deletion collector from querying before this is asked."""
+    if connection.schema_name == get_public_schema_name():
+        return
+    models.CASCADE(collector, field, sub_objs, using)
+
+
+cascade_in_merchant_schemas.lazy_sub_objs = True  # type: ignore[attr-defined]
+
+
 class Cashier(TimeStampedModel):
     """A user of the merchant's schema who works the counter terminal (``/staff/``) and not the
     back office (``is_staff`` stays False). ``stores`` limits the stores their terminal offers;
@@ -122,7 +136,7 @@ class Cashier(TimeStampedModel):
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=cascade_in_merchant_schemas,
         related_name="cashier",
         verbose_name=_("user"),
     )

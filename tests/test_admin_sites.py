@@ -51,3 +51,35 @@ def test_only_the_page_shown_is_highlighted_in_the_sidebar(loyalty: Loyalty) -> 
     links = re.findall(r'<a href="([^"]+)"[^>]*class="([^"]*)"', sidebar)
     highlighted = [href for href, classes in links if "active" in classes.split()]
     assert highlighted == ["/admin/staff/staffpin/"], links
+
+
+def test_platform_staff_can_delete_a_platform_user(db: None) -> None:
+    """Users exist in the public schema too, without the merchants' tables that point at users
+    (cashiers): deleting one must not look for those."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    connection.set_schema_to_public()
+    admin = User.objects.create_superuser("root-admin", "root@platform.example", PASSWORD)
+    leaver = User.objects.create_user("leaver", "leaver@platform.example", PASSWORD)
+    client = client_for(None)
+    client.force_login(admin)
+
+    answer = client.post(f"/admin/auth/user/{leaver.pk}/delete/", {"post": "yes"})
+
+    assert answer.status_code == 302
+    assert not User.objects.filter(pk=leaver.pk).exists()
+
+
+def test_deleting_a_cashiers_account_deletes_the_cashier(loyalty: Loyalty) -> None:
+    from django_tenants.utils import schema_context
+
+    from staff.models import Cashier
+    from staff.services import create_cashier
+
+    with schema_context(loyalty.merchant.schema_name):
+        cashier = create_cashier(
+            name="Bob Martin", username="bob", password="counter-pass-2026", stores=[]
+        )
+        cashier.user.delete()
+        assert not Cashier.objects.filter(pk=cashier.pk).exists()
