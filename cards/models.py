@@ -14,6 +14,7 @@ from cards.numbers import format_card_number, new_card_number
 from common.emails import normalise_email
 from common.models import TimeStampedModel
 from common.validators import refuse_control_characters
+from programs.rules import stamp_grid_columns
 
 
 class Customer(TimeStampedModel):
@@ -210,7 +211,7 @@ class LoyaltyCard(TimeStampedModel):
             target=target,
             filled=filled,
             marks=[index < filled for index in range(target)],
-            columns=_stamp_columns(target),
+            columns=stamp_grid_columns(target),
             rewards_ready=ready,
             # Stamps beyond the full rewards already count toward the card after those are
             # redeemed.
@@ -226,13 +227,6 @@ class StampGrid:
     columns: int
     rewards_ready: int
     carried: int  # stamps past the rewards ready, toward the next card
-
-
-def _stamp_columns(target: int) -> int:
-    # Rows of equal length read like a paper card: 10 stamps as 2 x 5, 8 as 2 x 4, 6 as 2 x 3.
-    if target <= 5:
-        return target
-    return next((columns for columns in (5, 4, 3) if target % columns == 0), 5)
 
 
 class TransactionType(models.TextChoices):

@@ -21,7 +21,7 @@ from common.qr import qr_svg
 from programs.admin_views import enrollment_links, poster_view, qr_png_view, qr_svg_view
 from programs.forms import LoyaltyProgramForm, StoreForm
 from programs.models import LoyaltyProgram, LoyaltyType, Store
-from programs.rules import DEFAULT_CARD_COLOR
+from programs.rules import DEFAULT_CARD_COLOR, stamp_grid_columns
 from programs.services import (
     PROGRAM_FIELDS,
     create_program,
@@ -146,20 +146,13 @@ def program_preview(
         "target": target,
         "filled": filled,
         "marks": [index < filled for index in range(target)],
-        "columns": _preview_columns(target),
+        "columns": stamp_grid_columns(target),
         "reward": value("stamps_reward_description") or "",
         "sample_stamps": PREVIEW_SAMPLE_STAMPS,
         "sample_points": PREVIEW_SAMPLE_POINTS,
         # Segno's markup for a sample link: a pass's barcode is the card page's link.
         "qr": mark_safe(qr_svg(sample_url, scale=2, title=name)),  # noqa: S308
     }
-
-
-def _preview_columns(target: int) -> int:
-    # As the card page draws its grid (cards.models._stamp_columns, a layer above programs).
-    if target <= 5:
-        return target
-    return next((columns for columns in (5, 4, 3) if target % columns == 0), 5)
 
 
 @admin.register(LoyaltyProgram, site=backoffice_site)

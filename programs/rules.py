@@ -90,6 +90,15 @@ range_message = lazy(_range_message, str)
 
 # Rewards
 
+
+def stamp_grid_columns(target: int) -> int:
+    """How many stamps a row of the card's grid holds (the card page, the back office's preview):
+    rows of equal length read like a paper card, 10 stamps as 2 x 5, 8 as 2 x 4, 6 as 2 x 3."""
+    if target <= 5:
+        return target
+    return next((columns for columns in (5, 4, 3) if target % columns == 0), 5)
+
+
 REWARD_NAME_MAX_LENGTH = 200
 REWARD_ID_MAX_LENGTH = 40
 REWARD_ID_PATTERN = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{REWARD_ID_MAX_LENGTH - 1}}}")

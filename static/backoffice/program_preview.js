@@ -21,7 +21,7 @@
     const luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue;
     return (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) ? "#000000" : "#FFFFFF";
   };
-  // Rows of equal length, as cards.models._stamp_columns draws them.
+  // Rows of equal length, as programs.rules.stamp_grid_columns draws them (the live copy).
   const columns = (target) => {
     if (target <= 5) return target;
     return [5, 4, 3].find((count) => target % count === 0) || 5;
