@@ -1,6 +1,11 @@
-"""How e-mail addresses are compared: one spelling per address, whoever typed it."""
+"""E-mail addresses: how they are compared (one spelling per address, whoever typed it), and
+the sender our messages to customers carry."""
 
 from __future__ import annotations
+
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
 
 
 def normalise_email(email: str) -> str:
@@ -11,3 +16,10 @@ def normalise_email(email: str) -> str:
     cards) by typing a capital letter.
     """
     return email.strip().lower()
+
+
+def sender_named(name: str) -> str:
+    """The platform's sender address under ``name`` (a merchant's): customers know the shop, not
+    us."""
+    _display, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((name, address or settings.DEFAULT_FROM_EMAIL))

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import logging
-from email.utils import formataddr, parseaddr
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.template.loader import render_to_string
@@ -17,6 +15,7 @@ from cards.links import card_page_url
 from cards.models import LoyaltyCard
 from cards.selectors import card_for_email
 from common.colors import readable_ink
+from common.emails import sender_named
 from merchants.models import Merchant
 from programs.exceptions import StoreNotFound
 from programs.selectors import store_by_code
@@ -85,14 +84,8 @@ def email_card_link(*, card_id: int, host: str) -> None:
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),  # one line: a header may not hold a newline
         body=text,
-        from_email=_from_merchant(merchant.name),
+        from_email=sender_named(merchant.name),
         to=[customer.email],
     )
     message.attach_alternative(html, "text/html")
     message.send()
-
-
-def _from_merchant(name: str) -> str:
-    """The platform's sender address under the merchant's name: customers know the shop, not us."""
-    _display, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((name, address or settings.DEFAULT_FROM_EMAIL))

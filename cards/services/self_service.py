@@ -37,9 +37,9 @@ from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import schema_context
 
 from cards.models import Customer, DataRequest, LoyaltyCard
-from cards.services.card_links import _from_merchant
 from cards.services.privacy import erase_customer, export_customer, is_erased
 from common.colors import readable_ink
+from common.emails import sender_named
 from common.errors import ApplicationError
 from common.urls import absolute_url
 from merchants.models import Merchant
@@ -249,7 +249,7 @@ def email_data_link(*, card_id: int, action: str, host: str) -> None:
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
         body=text,
-        from_email=_from_merchant(merchant.name),
+        from_email=sender_named(merchant.name),
         to=[customer.email],
     )
     message.attach_alternative(html, "text/html")
