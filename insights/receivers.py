@@ -16,10 +16,9 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
-from insights.pending import mark_rollup_pending
-from insights.tasks import rollup_merchant_task
+from common.coalescing import mark_pending, queue_task
+from insights.tasks import ROLLUP_PENDING, rollup_merchant_task
 from merchants.models import Merchant
-from wallets.receivers import queue_task
 
 # Background threads (no broker) carry this prefix: tests and callers can wait for them.
 THREAD_PREFIX = "rollup-"
@@ -41,7 +40,10 @@ def queue_rollup() -> None:
     if connection.schema_name == get_public_schema_name():
         return
     window = settings.PLATFORM_ROLLUP_COALESCE_SECONDS
-    if not mark_rollup_pending(window=window):
+    # Keyed by schema: the merchant's id is looked up only when a roll-up is actually queued.
+    if not mark_pending(
+        kind=ROLLUP_PENDING, schema_name=connection.schema_name, pk=0, window=window
+    ):
         return
     merchant_id = _current_merchant_id()
     if merchant_id is None:

@@ -10,11 +10,14 @@ from celery import shared_task
 from django.db import DatabaseError, OperationalError
 from django_tenants.utils import schema_context
 
-from insights.pending import clear_rollup_pending
+from common.coalescing import clear_pending
 from insights.platform import rollup_merchant
 from merchants.models import Merchant
 
 logger = logging.getLogger("insights.platform")
+
+# The coalescing marker of a merchant's roll-up (common.coalescing), one per merchant schema.
+ROLLUP_PENDING = "platform-rollup"
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -26,7 +29,7 @@ def rollup_merchant_task(merchant_id: int) -> bool:
     if schema_name is None:
         return False
     with schema_context(schema_name):
-        clear_rollup_pending()
+        clear_pending(kind=ROLLUP_PENDING, schema_name=schema_name, pk=0)
     try:
         return rollup_merchant(merchant_id=merchant_id) is not None
     except DatabaseError:

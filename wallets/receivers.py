@@ -2,23 +2,23 @@
 
 Receivers run after commit in the process that committed, often inside a cashier's request: they
 only decide whether an update is due and queue it, at the end of the coalescing window
-(``wallets.pending``): an Apple push for cards some device holds, a Google Wallet sync for every
+(``common.coalescing``): an Apple push for cards some device holds, a Google Wallet sync for every
 card (its object is inserted on enrollment and patched on every change).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from celery import Task
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 
+from common import coalescing
+from common.coalescing import mark_pending
 from wallets.apple.push import has_registrations
 from wallets.config import apple_configured, google_configured
-from wallets.pending import mark_pending
 from wallets.services import forget_erased_holder
 from wallets.tasks import (
     forget_erased_devices_task,
@@ -31,30 +31,12 @@ from wallets.tasks import (
 logger = logging.getLogger("wallets")
 
 
-def _run_in_background(task: Task, kwargs: dict[str, Any], schema_name: str) -> None:
-    try:
-        # The schema header is what a broker message carries: the task enters that schema.
-        task.apply(kwargs=kwargs, headers={"_schema_name": schema_name}, throw=True)
-    except Exception:
-        logger.exception("background %s failed", task.name)
-    finally:
-        connections.close_all()  # this thread's own connection
+# Background threads (no broker) carry this prefix: tests and callers can wait for them.
+THREAD_PREFIX = "wallet-"
 
 
-def queue_task(
-    task: Task, *, kwargs: dict[str, Any], window: float, thread_prefix: str = "wallet-"
-) -> None:
-    if task.app.conf.task_always_eager:
-        # No broker (development): Celery would run the task here, inside the request, and a
-        # stuck APNs or Google would hold the cashier's stamp. Run it on a thread of its own.
-        timer = threading.Timer(
-            window, _run_in_background, args=(task, kwargs, connection.schema_name)
-        )
-        timer.name = f"{thread_prefix}{task.name.rsplit('.', 1)[-1]}"
-        timer.daemon = True
-        timer.start()
-    else:
-        task.apply_async(kwargs=kwargs, countdown=window)
+def queue_task(task: Task, *, kwargs: dict[str, Any], window: float) -> None:
+    coalescing.queue_task(task, kwargs=kwargs, window=window, thread_prefix=THREAD_PREFIX)
 
 
 def _queue_once(task: Task, *, kind: str, pk: int, kwargs: dict[str, Any], window: float) -> None:
@@ -125,7 +107,7 @@ def on_customer_erased(sender: type, *, card_ids: list[int], **kwargs: Any) -> N
     # and the Apple push that makes the devices fetch the voided pass: the devices' registrations
     # go once they had time to (a device without one would keep the old pass).
     forget_erased_holder(card_ids=card_ids)
-    queue_task(
+    coalescing.queue_task(
         forget_erased_devices_task,
         kwargs={"card_ids": card_ids},
         window=settings.WALLET_ERASURE_GRACE_SECONDS,

@@ -9,12 +9,12 @@ import logging
 from celery import Task, shared_task
 from django.db import OperationalError, connection
 
+from common.coalescing import clear_pending
 from programs.models import LoyaltyProgram
 from wallets.apple.push import push_to_cards, registered_card_batches
 from wallets.config import google_configured
 from wallets.google.client import GoogleTransientError
 from wallets.google.sync import card_batches, sync_cards, sync_class
-from wallets.pending import clear_pending
 from wallets.services import forget_erased_devices
 
 logger = logging.getLogger("wallets.apns")
