@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -225,15 +225,21 @@ def create_cashier(
     (none: every store) and never to the back office (``is_staff`` False, no permissions)."""
     user_model = get_user_model()
     username = username.strip()
+    taken = ValidationError(
+        {"username": _("This username is taken. Please choose another.")}, code="taken"
+    )
     if user_model.objects.filter(username__iexact=username).exists():
-        raise ValidationError(
-            {"username": _("This username is taken. Please choose another.")}, code="taken"
-        )
+        raise taken
     first_name, _sep, last_name = name.strip().partition(" ")
     user = user_model(username=username, first_name=first_name, last_name=last_name, is_staff=False)
     _check_cashier_password(password=password, user=user)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        # The same username saved meanwhile (a form sent twice): the unique constraint decides.
+        raise taken from error
     cashier = Cashier.objects.create(user=user)
     cashier.stores.set(stores)
     return cashier
