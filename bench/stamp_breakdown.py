@@ -87,7 +87,7 @@ def main() -> None:
             def orm_lock() -> None:
                 with transaction.atomic():
                     LoyaltyCard.objects.select_for_update(of=("self",)).select_related(
-                        "program", "program__store", "customer"
+                        "program", "customer", "store"
                     ).get(card_number=number)
 
             def raw_lock() -> None:
@@ -95,7 +95,7 @@ def main() -> None:
                     cursor.execute(
                         "SELECT * FROM cards_loyaltycard c"
                         " JOIN programs_loyaltyprogram p ON p.id = c.program_id"
-                        " JOIN programs_store s ON s.id = p.store_id"
+                        " JOIN programs_store s ON s.id = c.store_id"
                         " JOIN cards_customer u ON u.id = c.customer_id"
                         " WHERE c.card_number = %s FOR UPDATE OF c",
                         [number],

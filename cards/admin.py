@@ -231,9 +231,9 @@ class LoyaltyCardAdmin(ObjectPagesAdmin, ReadOnlyAdmin):
         "created_at",
     ]
     # One programme per store: filtering by store is filtering by programme.
-    list_filter = ["is_active", "store"]
+    list_filter = ["is_active", "program", "store"]
     search_fields = ["card_number", "customer__name", "customer__email"]
-    list_select_related = ["customer", "program", "program__store", "store"]
+    list_select_related = ["customer", "program", "store"]
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["number", "customer", "program", "store", "is_active"]}),

@@ -13,12 +13,14 @@ from programs.models import Store, normalise_store_code
 
 
 def card_queryset(*, store: Store | None = None) -> QuerySet[LoyaltyCard]:
-    """Cards visible to a caller restricted to ``store`` (None: every store)."""
+    """Cards visible to a caller restricted to ``store`` (None: every store): the cards valid
+    there, those of the programme the store takes part in, wherever they were enrolled."""
     qs = LoyaltyCard.objects.select_related(
-        "customer", "program", "program__store", "store", *wallet_link_relations()
+        "customer", "program", "store", *wallet_link_relations()
     )
     if store is not None:
-        qs = qs.filter(program__store=store)
+        # Joined, not read off ``store``: an API key's store may be a cached copy.
+        qs = qs.filter(program__stores=store)
     return qs
 
 
@@ -39,8 +41,8 @@ def search_cards(
         qs = qs.filter(condition)
     if program_id is not None:
         qs = qs.filter(program_id=program_id)
-    if store_code:
-        qs = qs.filter(program__store__code=normalise_store_code(store_code))
+    if store_code:  # valid at that store (one programme a store: one row a card)
+        qs = qs.filter(program__stores__code=normalise_store_code(store_code))
     return qs.order_by("-created_at", "-pk")
 
 
@@ -70,12 +72,12 @@ def transaction_queryset(*, store: Store | None = None) -> QuerySet[LoyaltyTrans
 def customer_queryset(*, store: Store | None = None) -> QuerySet[Customer]:
     """Customers visible to a caller restricted to ``store`` (None: every store): those with a
     card there. Each carries ``visible_cards``, the cards that caller may see."""
-    cards = LoyaltyCard.objects.select_related("program__store").order_by("created_at", "pk")
+    cards = LoyaltyCard.objects.select_related("program", "store").order_by("created_at", "pk")
     qs = Customer.objects.all()
     if store is not None:
-        cards = cards.filter(program__store=store)
+        cards = cards.filter(program__stores=store)
         # A subquery, not a join: a customer with two cards there is still one row.
-        qs = qs.filter(pk__in=LoyaltyCard.objects.filter(program__store=store).values("customer"))
+        qs = qs.filter(pk__in=LoyaltyCard.objects.filter(program__stores=store).values("customer"))
     return qs.prefetch_related(Prefetch("cards", queryset=cards, to_attr="visible_cards"))
 
 
@@ -109,13 +111,13 @@ def get_customer(*, customer_id: int, store: Store | None = None) -> Customer:
 
 
 def card_for_email(*, store: Store, email: str) -> LoyaltyCard | None:
-    """The card ``email`` holds for the store's programme, or None.
+    """The card ``email`` holds for the programme ``store`` takes part in, or None.
 
     For sending that card's link to that address only: public interfaces answer the same whether
     or not there is one (SPEC §3, privacy), so they never show what this returns.
     """
     return (
-        LoyaltyCard.objects.filter(program__store=store, customer__email__iexact=email.strip())
+        LoyaltyCard.objects.filter(program__stores=store, customer__email__iexact=email.strip())
         .order_by("pk")
         .first()
     )

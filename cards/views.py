@@ -45,7 +45,7 @@ def join(request: HttpRequest, store_code: str) -> HttpResponse:
     store = store_by_code(store_code)
     if store is None:
         raise Http404
-    program = LoyaltyProgram.objects.filter(store=store).first()
+    program = store.program
     unavailable = membership_refusal(store=store, program=program) is not None
     form = JoinForm(request.POST or None, initial={"locale": translation.get_language()})
     if request.method == "POST" and not unavailable and form.is_valid():
@@ -85,7 +85,7 @@ def lost_card(request: HttpRequest, store_code: str) -> HttpResponse:
     store = store_by_code(store_code)
     if store is None:
         raise Http404
-    program = LoyaltyProgram.objects.filter(store=store).first()
+    program = store.program
     form = LostCardForm(request.POST or None)
     throttled = False
     if request.method == "POST" and form.is_valid():
@@ -129,7 +129,7 @@ def _link_sent(request: HttpRequest, store: Store, program: LoyaltyProgram | Non
 
 def _card(token: str) -> LoyaltyCard:
     card = (
-        LoyaltyCard.objects.select_related("customer", "program", "program__store")
+        LoyaltyCard.objects.select_related("customer", "program", "store")
         .filter(public_token=token)
         .first()
     )
@@ -164,7 +164,7 @@ def card_page(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "card": card,
         "program": program,
-        "store": program.store,
+        "store": card.store,
         "stamp_grid": card.stamp_grid,
         "card_ink": readable_ink(program.card_color),
         # The SVG has a fixed size (no viewBox), so the scale sets how big it shows: about 250 px
@@ -207,7 +207,7 @@ def card_data_request(request: HttpRequest, token: str) -> HttpResponse:
             "cards/data_link_sent.html",
             {
                 "program": program,
-                "store": program.store,
+                "store": card.store,
                 "card_ink": readable_ink(program.card_color),
                 "card": card,
                 "erase": action == ERASE,
@@ -224,9 +224,8 @@ def data_confirm(request: HttpRequest) -> HttpResponse:
     try:
         link = read_data_link(signed=signed)
     except DataLinkInvalid as error:
-        return _link_problem(request, error, program=None)
+        return _link_problem(request, error, card=None)
     _speak_customers_language(request, link.customer)
-    program = link.card.program
     try:
         if request.method == "POST":
             if link.action == EXPORT:
@@ -238,27 +237,29 @@ def data_confirm(request: HttpRequest) -> HttpResponse:
                 response["Content-Disposition"] = 'attachment; filename="my-data.json"'
                 return _personal(response)
             erase_by_link(signed=signed)
-            return _data_page(request, "cards/data_erased.html", program)
+            return _data_page(request, "cards/data_erased.html", link.card)
         check_data_link(link)
     except (DataLinkInvalid, DataLinkUsed, DataLinkExpired) as error:
-        return _link_problem(request, error, program=program)
+        return _link_problem(request, error, card=link.card)
     template = "cards/data_export.html" if link.action == EXPORT else "cards/data_erase.html"
-    return _data_page(request, template, program, card=link.card)
+    return _data_page(request, template, link.card)
 
 
 def _data_page(
     request: HttpRequest,
     template: str,
-    program: LoyaltyProgram | None,
+    card: LoyaltyCard | None,
     status: int = 200,
     **context: object,
 ) -> HttpResponse:
+    program = card.program if card else None
     response = render(
         request,
         template,
         {
+            "card": card,
             "program": program,
-            "store": program.store if program else None,
+            "store": card.store if card else None,
             "card_ink": readable_ink(program.card_color) if program else None,
             **context,
         },
@@ -274,12 +275,12 @@ def _data_page(
 def _link_problem(
     request: HttpRequest,
     error: DataLinkInvalid | DataLinkUsed | DataLinkExpired,
-    program: LoyaltyProgram | None,
+    card: LoyaltyCard | None,
 ) -> HttpResponse:
     return _data_page(
         request,
         "cards/data_link_problem.html",
-        program,
+        card,
         status=error.status_code,
         message=error.message,
         code=error.code,

@@ -70,10 +70,14 @@ SELECT
 """
 
 _PROGRAMS_SQL = """
-SELECT program.id, program.card_name, store.code, store.name, program.loyalty_type,
-    program.is_active, program.created_at,
+SELECT program.id, program.card_name,
+    coalesce((SELECT store.code FROM {store} AS store WHERE store.program_id = program.id
+        ORDER BY store.name, store.id LIMIT 1), ''),
+    left(coalesce((SELECT string_agg(store.name, ', ' ORDER BY store.name, store.id)
+        FROM {store} AS store WHERE store.program_id = program.id), ''), 200),
+    program.loyalty_type, program.is_active, program.created_at,
     (SELECT count(*) FROM {card} AS card WHERE card.program_id = program.id)
-FROM {program} AS program JOIN {store} AS store ON store.id = program.store_id
+FROM {program} AS program
 ORDER BY program.id
 """
 

@@ -213,7 +213,7 @@ def _sql(template: str, store: Store | None, **constants: int) -> str:
     # each statement for the case it is, with or without a store.
     return template.format(
         **_T,
-        card_scope="AND program.store_id = %(store)s" if store else "",
+        card_scope="AND card.store_id = %(store)s" if store else "",
         txn_scope="AND txn.store_id = %(store)s" if store else "",
         ops=", ".join(f"'{t.value}'" for t in OPERATIONS),
         redemptions=", ".join(f"'{t.value}'" for t in REDEMPTIONS),

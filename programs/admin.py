@@ -22,11 +22,13 @@ from programs.admin_views import enrollment_links, poster_view, qr_png_view, qr_
 from programs.forms import LoyaltyProgramForm, StoreForm
 from programs.models import LoyaltyProgram, LoyaltyType, Store
 from programs.rules import DEFAULT_CARD_COLOR, stamp_grid_columns
+from programs.selectors import participating_stores
 from programs.services import (
     PROGRAM_FIELDS,
     create_program,
     create_store,
     record_poster_opened,
+    set_program_stores,
     update_program,
     update_store,
 )
@@ -36,8 +38,9 @@ from programs.wallet_ids import WALLET_ID_FIELDS
 @admin.register(Store, site=backoffice_site)
 class StoreAdmin(ObjectPagesAdmin):
     form = StoreForm
-    list_display = ["name", "code", "timezone", "is_active"]
-    list_filter = ["is_active"]
+    list_display = ["name", "code", "program", "timezone", "is_active"]
+    list_select_related = ["program"]
+    list_filter = ["is_active", "program"]
     search_fields = ["name", "code", "address"]
     fieldsets = [
         (None, {"fields": ["name", "code", "is_active"]}),
@@ -79,14 +82,14 @@ class StoreAdmin(ObjectPagesAdmin):
 
     @admin.display(description=_("programme"))
     def program_link(self, obj: Store) -> str:
-        program = LoyaltyProgram.objects.filter(store=obj).first()
+        program = obj.program
         opts = LoyaltyProgram._meta
         if program is not None:
             url = admin_url(self.admin_site, opts, "change", program)
             return format_html('<a href="{}">{}</a>', url, program.card_name)
         url = admin_url(self.admin_site, opts, "add")
         return format_html(
-            '{} <a href="{}?store={}">{}</a>',
+            '{} <a href="{}?stores={}">{}</a>',
             _("This store has no loyalty programme yet."),
             url,
             obj.pk,
@@ -125,9 +128,11 @@ def program_preview(
         target = min(max(int(value("stamps_target") or 10), 1), 50)
     except (TypeError, ValueError):
         target = 10
-    store = obj.store if obj is not None else None
-    if store is None and value("store"):
-        store = Store.objects.filter(pk=value("store")).first()
+    chosen = value("stores") or []
+    chosen_ids = [
+        pk for pk in ([chosen] if isinstance(chosen, str) else chosen) if str(pk).isdigit()
+    ]
+    store = Store.objects.filter(pk__in=chosen_ids).order_by("name", "pk").first()
     name = str(value("card_name") or (store.name if store else "") or _("Your card"))
     filled = min(PREVIEW_SAMPLE_STAMPS, target)
     logo_src = ""
@@ -173,12 +178,11 @@ class LoyaltyProgramAdmin(ModelAdmin):
         context["program_preview"] = program_preview(request, context["adminform"].form, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    list_display = ["card_name", "store", "loyalty_type", "color_swatch", "is_active"]
+    list_display = ["card_name", "store_names", "loyalty_type", "color_swatch", "is_active"]
     list_filter = ["loyalty_type", "is_active"]
-    search_fields = ["card_name", "store__name", "store__code"]
-    list_select_related = ["store"]
+    search_fields = ["card_name", "stores__name", "stores__code"]
     fieldsets = [
-        (_("Store and type"), {"fields": ["store", "loyalty_type"]}),
+        (_("Stores and type"), {"fields": ["stores", "loyalty_type"]}),
         (
             _("Stamps"),
             {
@@ -218,15 +222,25 @@ class LoyaltyProgramAdmin(ModelAdmin):
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: LoyaltyProgram | None = None) -> Any:
-        if obj is None:
-            return []
-        # A programme stays with its store: cards and the ledger point at both.
-        return ["store", "reward_ids"]
+        return [] if obj is None else ["reward_ids"]
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "store":
-            kwargs["queryset"] = Store.objects.filter(program__isnull=True)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).prefetch_related(participating_stores())
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # "?stores=3,4" (the store page's "Set one up" link) preselects those stores.
+        initial = super().get_changeform_initial_data(request)
+        if isinstance(initial.get("stores"), str):
+            initial["stores"] = [pk for pk in initial["stores"].split(",") if pk.isdigit()]
+        return initial
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
+        found, _duplicates = super().get_search_results(request, queryset, search_term)
+        return found.distinct(), False
+
+    @admin.display(description=_("stores"))
+    def store_names(self, obj: LoyaltyProgram) -> str:
+        return ", ".join(store.name for store in obj.stores.all())
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Cards and their ledger refer to the programme: switch it off instead.
@@ -268,8 +282,12 @@ class LoyaltyProgramAdmin(ModelAdmin):
         if change:
             names = [name for name in names if name in changed]
             program = update_program(program=obj, logo=logo, **{name: data[name] for name in names})
+            if "stores" in changed:
+                set_program_stores(program=program, stores=list(data["stores"]))
         else:
-            program = create_program(store=data["store"], **{name: data[name] for name in names})
+            program = create_program(
+                stores=list(data["stores"]), **{name: data[name] for name in names}
+            )
             if logo:
                 program = update_program(program=program, logo=logo)
         adopt(obj, program)

@@ -20,7 +20,7 @@ from common.admin import ObjectPagesAdmin
 from common.colors import readable_ink
 from common.qr import qr_png, qr_svg
 from common.urls import absolute_url
-from programs.models import LoyaltyProgram, Store
+from programs.models import Store
 from programs.rules import DEFAULT_CARD_COLOR
 from programs.selectors import membership_refusal
 
@@ -94,7 +94,7 @@ def poster_view(
     request: HttpRequest, object_id: str, *, store_admin: ObjectPagesAdmin
 ) -> HttpResponse:
     store = _store_for(request, object_id, store_admin)
-    program = LoyaltyProgram.objects.filter(store=store).first()
+    program = store.program
     join_url = enrollment_url(request, store)
     color = program.card_color if program else DEFAULT_CARD_COLOR
     # The poster may be printed in the customers' language, not the merchant's.

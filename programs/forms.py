@@ -11,11 +11,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
-from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+)
 
 from programs.models import LoyaltyProgram, Store
 from programs.rules import (
@@ -149,6 +154,18 @@ def reencoded_logo(upload: UploadedFile) -> ContentFile:
 
 
 class LoyaltyProgramForm(forms.ModelForm):
+    # The stores are the programme's by their own key (Store.program): chosen here, saved by
+    # programs.services. Offered: the stores free of any programme, and this one's.
+    stores = forms.ModelMultipleChoiceField(
+        label=_("Participating stores"),
+        queryset=Store.objects.none(),
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        help_text=_(
+            "A card is valid at every store that takes part, whichever one the customer joined "
+            "at. A store takes part in one programme at most."
+        ),
+        error_messages={"required": _("Choose at least one store where the programme is offered.")},
+    )
     points_rewards = RewardLinesField(
         label=_("points rewards"),
         required=False,
@@ -171,13 +188,19 @@ class LoyaltyProgramForm(forms.ModelForm):
 
     class Meta:
         model = LoyaltyProgram
-        fields = ["store", *PROGRAM_FIELDS, "logo"]
+        fields = [*PROGRAM_FIELDS, "logo"]
         widgets = {"card_color": ColorInput}
 
     max_logo_bytes = 2 * 1024 * 1024
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        program = self.instance if self.instance.pk else None
+        self.fields["stores"].queryset = Store.objects.filter(
+            Q(program__isnull=True) | Q(program=program) if program else Q(program__isnull=True)
+        ).order_by("name", "pk")
+        if program is not None:
+            self.initial.setdefault("stores", list(program.stores.values_list("pk", flat=True)))
         self.fields["points_rewards"].existing = list(self.instance.points_rewards or [])
         if self.instance.pk:
             for name, value in wallet_ids(self.instance).items():

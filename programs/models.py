@@ -1,4 +1,5 @@
-"""A merchant's stores (brands or locations). Loyalty programmes attach to stores."""
+"""A merchant's stores (brands or locations) and its loyalty programmes. A programme is the
+merchant's and is offered at its participating stores; a store takes part in at most one."""
 
 from __future__ import annotations
 
@@ -98,6 +99,16 @@ class Store(TimeStampedModel):
             "In the store's time zone. Operations outside them are flagged in the statistics."
         ),
     )
+    # The programme the store takes part in (at most one: the key is on the store); its cards are
+    # valid here. None: the store offers no programme (yet).
+    program = models.ForeignKey(
+        "LoyaltyProgram",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stores",
+        verbose_name=_("loyalty programme"),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # Set the first time the store's QR poster is opened (the set-up checklist's "print the
     # poster" step): opening the page is as close to printing as the server can see.
@@ -160,18 +171,16 @@ class LoyaltyType(models.TextChoices):
 
 
 def program_logo_path(instance: LoyaltyProgram, filename: str) -> str:
-    """``<schema>/logos/program-<store>-<random>.png``: each merchant's files under its own
+    """``<schema>/logos/program-<random>.png``: each merchant's files under its own
     folder (the media view serves a host only its own), a new name for every upload so a changed
     logo is never hidden by a cached copy. Logos are re-encoded as PNG (programs.forms)."""
-    return f"{connection.schema_name}/logos/program-{instance.store_id}-{secrets.token_hex(6)}.png"
+    return f"{connection.schema_name}/logos/program-{secrets.token_hex(8)}.png"
 
 
 class LoyaltyProgram(TimeStampedModel):
-    """The loyalty rules of one store: stamps, points or both, with anti-fraud limits."""
+    """The merchant's loyalty rules (stamps, points or both, with anti-fraud limits), offered at
+    its participating ``stores`` (Store.program); a card is valid at every one of them."""
 
-    store = models.OneToOneField(
-        Store, on_delete=models.PROTECT, related_name="program", verbose_name=_("store")
-    )
     loyalty_type = models.CharField(
         _("type"), max_length=10, choices=LoyaltyType.choices, default=LoyaltyType.STAMPS
     )
@@ -220,7 +229,7 @@ class LoyaltyProgram(TimeStampedModel):
     class Meta:
         verbose_name = _("loyalty programme")
         verbose_name_plural = _("loyalty programmes")
-        ordering = ["store__name"]
+        ordering = ["card_name", "pk"]
         constraints = [
             # The limits are programs.rules': changing one there changes these (and the forms').
             models.CheckConstraint(
@@ -285,7 +294,7 @@ class LoyaltyProgram(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.card_name} ({self.store.name})"
+        return self.card_name
 
     @property
     def has_stamps(self) -> bool:

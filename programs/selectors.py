@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from programs.exceptions import ProgramInactive, StoreInactive, StoreNotFound
 from programs.models import LoyaltyProgram, Store, normalise_store_code
@@ -12,13 +12,21 @@ from programs.rules import MINUTES_A_DAY, OPENING_HOURS_GRACE_MINUTES, WEEKDAY_K
 from programs.wallet_ids import wallet_id_relations
 
 
+def participating_stores() -> Prefetch:
+    """Prefetch of a programme's participating stores, by name, as ``program.stores.all()``."""
+    return Prefetch("stores", queryset=Store.objects.order_by("name", "pk"))
+
+
 def program_queryset(*, store: Store | None = None) -> QuerySet[LoyaltyProgram]:
-    """Programmes visible to a caller restricted to ``store`` (None: every store)."""
-    qs = LoyaltyProgram.objects.select_related("store", *wallet_id_relations()).order_by(
-        "store__name", "pk"
+    """Programmes visible to a caller restricted to ``store`` (None: every store): the one the
+    store takes part in. Their participating stores come prefetched."""
+    qs = (
+        LoyaltyProgram.objects.select_related(*wallet_id_relations())
+        .prefetch_related(participating_stores())
+        .order_by("card_name", "pk")
     )
     if store is not None:
-        qs = qs.filter(store=store)
+        qs = qs.filter(stores=store)  # joined: an API key's store may be a cached copy
     return qs
 
 

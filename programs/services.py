@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
@@ -87,10 +90,9 @@ def update_store(*, store: Store, **fields: Any) -> Store:
         setattr(store, name, value)
     store.full_clean()
     store.save()
-    program_id = LoyaltyProgram.objects.filter(store=store).values_list("pk", flat=True).first()
-    if program_id is not None and changed & set(STORE_FIELDS_ON_PASSES):
+    if store.program_id is not None and changed & set(STORE_FIELDS_ON_PASSES):
         announce_after_commit(
-            program_changed, sender=LoyaltyProgram, program_id=program_id, fields=["store"]
+            program_changed, sender=LoyaltyProgram, program_id=store.program_id, fields=["store"]
         )
     return store
 
@@ -100,20 +102,56 @@ class ProgramExists(Conflict):
     default_message = _("This store already has a loyalty programme.")
 
 
-@transaction.atomic
-def create_program(*, store: Store, **fields: Any) -> LoyaltyProgram:
-    """Create the store's programme (one per store); ValidationError on bad values."""
-    ids = _split_wallet_ids(fields)
-    fields.setdefault("card_name", store.name)
-    program = LoyaltyProgram(store=store, **fields)
-    if LoyaltyProgram.objects.filter(store=store).exists():
+class NoParticipatingStore(ValidationError):
+    """A programme is offered at one store at least."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            {"stores": [_("Choose at least one store where the programme is offered.")]},
+        )
+
+
+def _take_part(program: LoyaltyProgram, stores: Sequence[Store]) -> set[int]:
+    """Make ``stores`` exactly the participating stores of ``program``; the ids of the stores
+    that joined or left. A store taking part in another programme is refused (ProgramExists):
+    the rows are locked, so two programmes claiming one store at once cannot both have it."""
+    wanted = {store.pk for store in stores}
+    if not wanted:
+        raise NoParticipatingStore()
+    rows = dict(
+        Store.objects.select_for_update()
+        .filter(Q(pk__in=wanted) | Q(program=program))
+        .order_by("pk")  # one lock order for every writer: no deadlock between two of them
+        .values_list("pk", "program_id")
+    )
+    if wanted - rows.keys():
+        raise ValidationError({"stores": [_("This store does not exist.")]})
+    if any(rows[pk] not in (None, program.pk) for pk in wanted):
         raise ProgramExists()
+    joined = {pk for pk in wanted if rows[pk] is None}
+    left = {pk for pk, program_id in rows.items() if program_id == program.pk} - wanted
+    Store.objects.filter(pk__in=joined).update(program=program, updated_at=Now())
+    Store.objects.filter(pk__in=left).update(program=None, updated_at=Now())
+    for store in stores:  # the caller's copies say it too
+        store.program = program
+    return joined | left
+
+
+@transaction.atomic
+def create_program(
+    *, store: Store | None = None, stores: Sequence[Store] = (), **fields: Any
+) -> LoyaltyProgram:
+    """Create a programme offered at ``stores`` (or at the one ``store``, the common case);
+    ValidationError on bad values, ProgramExists when a store takes part in another programme."""
+    stores = [*stores, *([store] if store is not None else [])]
+    if not stores:
+        raise NoParticipatingStore()
+    ids = _split_wallet_ids(fields)
+    fields.setdefault("card_name", stores[0].name)
+    program = LoyaltyProgram(**fields)
     program.full_clean()
-    try:
-        with transaction.atomic():
-            program.save()
-    except IntegrityError as error:  # a concurrent create for the same store won
-        raise ProgramExists() from error
+    program.save()
+    _take_part(program, stores)
     save_wallet_ids(program, ids)
     announce_after_commit(
         program_changed,
@@ -121,6 +159,21 @@ def create_program(*, store: Store, **fields: Any) -> LoyaltyProgram:
         program_id=program.pk,
         fields=sorted({*fields, *ids}),
     )
+    return program
+
+
+@transaction.atomic
+def set_program_stores(*, program: LoyaltyProgram, stores: Sequence[Store]) -> LoyaltyProgram:
+    """Offer ``program`` at exactly ``stores`` (at least one). Cards stay with the programme and
+    the store where they were enrolled; they are valid at the stores that take part now. The
+    passes list the participating stores, so a change is announced (``fields=["stores"]``)."""
+    program = LoyaltyProgram.objects.select_for_update().get(pk=program.pk)
+    if _take_part(program, stores):
+        # The passes' "last modified" (what Apple devices ask about) is the programme's too.
+        program.save(update_fields=["updated_at"])
+        announce_after_commit(
+            program_changed, sender=LoyaltyProgram, program_id=program.pk, fields=["stores"]
+        )
     return program
 
 

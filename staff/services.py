@@ -165,23 +165,35 @@ class PinCheck:
     error: PinInvalid | PinLocked | None
 
 
-def verify_staff_pin(*, staff_pin_id: int, pin: str, store: Store, now) -> PinCheck:  # type: ignore[no-untyped-def]
-    """Check a PIN for an operation at ``store``, counting failures toward the lockout.
+def verify_staff_pin(  # type: ignore[no-untyped-def]
+    *, staff_pin_id: int, pin: str, store: Store | None, now, program_id: int | None = None
+) -> PinCheck:
+    """Check a PIN for an operation at ``store``, counting failures toward the lockout. With no
+    ``store`` (a caller valid at every store), the operation happens at the PIN's own store
+    (``staff_pin.store``, loaded), which must take part in the programme ``program_id``.
 
     Must run inside the caller's transaction: the PIN row is locked, so parallel guesses are
     evaluated one at a time and none gets past the limit. A refusal is *returned*, not raised, so
     that the caller commits the failure count before refusing the operation.
     """
     try:
-        staff_pin = StaffPin.objects.select_for_update().get(pk=staff_pin_id, is_active=True)
+        staff_pin = (
+            StaffPin.objects.select_for_update(of=("self",))
+            .select_related("store")
+            .get(pk=staff_pin_id, is_active=True)
+        )
     except StaffPin.DoesNotExist:
         staff_pin = None
-    if staff_pin is None or staff_pin.store_id != store.pk:
+    if staff_pin is None or (
+        staff_pin.store_id != store.pk
+        if store is not None
+        else staff_pin.store.program_id != program_id
+    ):
         # Not evaluated (unknown, inactive or another store's PIN): nothing to count.
         return PinCheck(None, PinInvalid())
     if staff_pin.is_locked(now):
         return PinCheck(
-            None, PinLocked(locked_until=staff_pin.locked_until, time_zone=store.timezone)
+            None, PinLocked(locked_until=staff_pin.locked_until, time_zone=staff_pin.store.timezone)
         )
     if not pin_matches(staff_pin.pin_hash, pin):
         staff_pin.failed_attempts += 1
@@ -192,7 +204,8 @@ def verify_staff_pin(*, staff_pin_id: int, pin: str, store: Store, now) -> PinCh
             fields.append("locked_until")
             staff_pin.save(update_fields=fields)
             return PinCheck(
-                None, PinLocked(locked_until=staff_pin.locked_until, time_zone=store.timezone)
+                None,
+                PinLocked(locked_until=staff_pin.locked_until, time_zone=staff_pin.store.timezone),
             )
         staff_pin.save(update_fields=fields)
         return PinCheck(None, PinInvalid())

@@ -87,7 +87,7 @@ def test_programme_creation_and_change_are_replayed(loyalty: Loyalty) -> None:
     changed, _ = _twice(api, "patch", f"{VENDOR}programs/{program_id}", {"stamps_target": 9}, "k-2")
     assert changed.json()["stamps_target"] == 9
     with schema_context(loyalty.merchant.schema_name):
-        assert LoyaltyProgram.objects.filter(store__code="kiosk").count() == 1
+        assert LoyaltyProgram.objects.filter(stores__code="kiosk").count() == 1
 
 
 def test_card_operations_are_replayed(loyalty: Loyalty) -> None:

@@ -222,12 +222,12 @@ class WalletProgramAdmin(LoyaltyProgramAdmin):
         )
         refused = ""
         if figures["refused"]:
-            # The card list filtered on this programme's store (one programme per store).
+            # The card list filtered on this programme.
             url = admin_url(self.admin_site, LoyaltyCard._meta, "changelist")
             refused = format_html(
-                ' <a href="{}?google_wallet=refused&amp;store__id__exact={}">{}</a>',
+                ' <a href="{}?google_wallet=refused&amp;program__id__exact={}">{}</a>',
                 url,
-                obj.store_id,
+                obj.pk,
                 gettext("See the cards Google refused"),
             )
         return format_html(

@@ -118,7 +118,7 @@ def _sync_program(task: Task, program_id: int, *, resync: bool, force: bool = Fa
     """The programme's class, then its cards' objects in batch tasks; how many were queued."""
     if not google_configured():
         return 0
-    program = LoyaltyProgram.objects.select_related("store", "wallet").filter(pk=program_id).first()
+    program = LoyaltyProgram.objects.select_related("wallet").filter(pk=program_id).first()
     if program is None:
         return 0
     try:

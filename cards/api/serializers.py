@@ -75,7 +75,7 @@ class CardOutput(OutputSerializer):
     loyalty_type = serializers.ChoiceField(
         source="program.loyalty_type", choices=LoyaltyType.choices
     )
-    store_code = serializers.CharField(source="program.store.code")
+    store_code = serializers.CharField(source="store.code")
     stamp_count = serializers.IntegerField()
     total_stamps_earned = serializers.IntegerField()
     stamps_redeemed = serializers.IntegerField()
@@ -161,7 +161,7 @@ class CustomerUpdateInput(serializers.Serializer):
 class CustomerCardOutput(OutputSerializer):
     card_number = serializers.CharField()
     program_id = serializers.IntegerField()
-    store_code = serializers.CharField(source="program.store.code")
+    store_code = serializers.CharField(source="store.code")
     is_active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 

@@ -62,9 +62,7 @@ def email_card_link(*, card_id: int, host: str) -> None:
 
     Safe to run twice: a second run sends the same link again, which is harmless.
     """
-    card = LoyaltyCard.objects.select_related("customer", "program", "program__store").get(
-        pk=card_id
-    )
+    card = LoyaltyCard.objects.select_related("customer", "program", "store").get(pk=card_id)
     customer = card.customer
     # The merchant row lives in the public schema, which is on every merchant's search path.
     merchant = Merchant.objects.get(schema_name=connection.schema_name)
@@ -72,7 +70,7 @@ def email_card_link(*, card_id: int, host: str) -> None:
         "customer": customer,
         "card": card,
         "program": card.program,
-        "store": card.program.store,
+        "store": card.store,
         "merchant_name": merchant.name,
         "card_url": card_page_url(card, host),
         "card_ink": readable_ink(card.program.card_color),

@@ -48,7 +48,7 @@ def enroll_trusted(
     ``created`` is whether a card was made. CustomerConflict when the e-mail and the external ID
     belong to two customers, or the e-mail's customer is linked to another external ID.
     """
-    program = LoyaltyProgram.objects.filter(store=store).first()
+    program = store.program
     if refusal := membership_refusal(store=store, program=program):
         raise refusal
     assert program is not None

@@ -48,7 +48,7 @@ def enroll_customer(
     store = store_by_code(store_code)
     if store is None:
         raise StoreNotFound()
-    program = LoyaltyProgram.objects.filter(store=store).first()
+    program = store.program
     if refusal := membership_refusal(store=store, program=program):
         raise refusal
     assert program is not None

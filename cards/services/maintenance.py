@@ -13,7 +13,7 @@ from common.announcements import announce_after_commit
 
 _EXPIRE_BATCH_SQL = """
 WITH due AS (
-    SELECT card.id, card.points_balance, card.stamp_count, program.store_id
+    SELECT card.id, card.points_balance, card.stamp_count, card.store_id
     FROM cards_loyaltycard AS card
     JOIN programs_loyaltyprogram AS program ON program.id = card.program_id
     WHERE program.points_expiration_days IS NOT NULL

@@ -58,7 +58,8 @@ class StaffAuth:
     pin: str | None
 
 
-Rule = Callable[[LoyaltyCard, "StaffPin | None"], LoyaltyTransaction]
+# A rule applies an operation to the locked card, done by ``staff_pin`` at ``store``.
+Rule = Callable[[LoyaltyCard, "StaffPin | None", Store], LoyaltyTransaction]
 
 
 def _operate(
@@ -76,18 +77,20 @@ def _operate(
     txn: LoyaltyTransaction | None = None
     with transaction.atomic():
         cards = LoyaltyCard.objects.select_for_update(of=("self",)).select_related(
-            "program", "program__store", "customer"
+            "program", "customer", "store"
         )
         if scope_store is not None:
-            cards = cards.filter(program__store=scope_store)
+            # The cards valid at the caller's store: its programme's, wherever they were enrolled.
+            # Joined, not read off ``scope_store``: a key's store may be a cached copy.
+            cards = cards.filter(program__stores=scope_store)
         try:
             # get(), not first(): no ORDER BY to compile or sort for a unique lookup.
             card = cards.get(card_number=number)
         except LoyaltyCard.DoesNotExist:
             raise CardNotFound(at_store=scope_store is not None) from None
         try:
-            staff_pin = _check_staff(card, staff, meta)
-            txn = rule(card, staff_pin)
+            staff_pin, store = _check_staff(card, staff, meta, scope_store)
+            txn = rule(card, staff_pin, store)
         except ApplicationError as refusal:
             # Raised after the block: what the refusal wrote (a PIN failure) commits.
             error = refusal
@@ -105,22 +108,41 @@ def _operate(
     return txn
 
 
-def _check_staff(card: LoyaltyCard, staff: StaffAuth, meta: RequestMeta) -> StaffPin | None:
+def _check_staff(
+    card: LoyaltyCard, staff: StaffAuth, meta: RequestMeta, scope_store: Store | None
+) -> tuple[StaffPin | None, Store]:
+    """Who does the operation, and where: the ledger records the store and the daily limit
+    counts its day. The store is the caller's (a terminal's, a store-restricted key's), else the
+    staff member's (their PIN's store), else the store where the card was enrolled."""
     program = card.program
     if not card.is_active:
         raise CardInactive()
-    if not program.is_active or not program.store.is_active:
+    if not program.is_active:
         raise ProgramInactive()
+    staff_pin = None
     if staff.staff_pin_id is None or not staff.pin:
         if program.require_staff_pin:
             raise PinRequired(errors={"pin": [str(PinRequired.default_message)]})
-        return None
-    check = verify_staff_pin(
-        staff_pin_id=staff.staff_pin_id, pin=staff.pin, store=program.store, now=meta.now
-    )
-    if check.error is not None:
-        raise check.error
-    return check.staff_pin
+    else:
+        # A PIN of a store outside the programme is refused there as any unknown PIN.
+        check = verify_staff_pin(
+            staff_pin_id=staff.staff_pin_id,
+            pin=staff.pin,
+            store=scope_store,
+            program_id=program.pk,
+            now=meta.now,
+        )
+        if check.error is not None:
+            raise check.error
+        staff_pin = check.staff_pin
+    store = scope_store or (staff_pin.store if staff_pin is not None else card.store)
+    if scope_store is None and store.program_id != program.pk:
+        # The card's own store has left the programme, and nobody says where this happens.
+        # (A caller's store is in the programme: the card was found through it.)
+        raise CardNotFound(at_store=True)
+    if not store.is_active:
+        raise ProgramInactive()
+    return staff_pin, store
 
 
 def _ledger(
@@ -128,6 +150,7 @@ def _ledger(
     staff_pin: StaffPin | None,
     meta: RequestMeta,
     *,
+    store: Store,
     transaction_type: str,
     stamps_delta: int = 0,
     points_delta: int = 0,
@@ -135,7 +158,7 @@ def _ledger(
 ) -> LoyaltyTransaction:
     return LoyaltyTransaction.objects.create(
         card=card,
-        store=card.program.store,
+        store=store,
         staff_pin=staff_pin,
         transaction_type=transaction_type,
         stamps_delta=stamps_delta,
@@ -161,7 +184,7 @@ def add_stamps(
 ) -> LoyaltyTransaction:
     """Add ``quantity`` stamps, within the cooldown and the daily limit of the programme."""
 
-    def rule(card: LoyaltyCard, staff_pin: StaffPin | None) -> LoyaltyTransaction:
+    def rule(card: LoyaltyCard, staff_pin: StaffPin | None, store: Store) -> LoyaltyTransaction:
         program = card.program
         if not program.has_stamps:
             raise NotInProgramme()
@@ -170,7 +193,9 @@ def add_stamps(
             wait = card.last_stamp_at + timedelta(minutes=program.cooldown_minutes) - now
             if wait.total_seconds() > 0:
                 raise CooldownActive(retry_after=math.ceil(wait.total_seconds()))
-        today = now.astimezone(ZoneInfo(program.store.timezone)).date()
+        # The day of the store where the stamp is given: a card used at stores in two time zones
+        # counts each stamp in the day of its own counter.
+        today = now.astimezone(ZoneInfo(store.timezone)).date()
         given_today = card.stamps_today if card.stamps_day == today else 0
         if given_today + quantity > program.max_daily_stamps:
             raise DailyLimitReached(
@@ -195,6 +220,7 @@ def add_stamps(
             card,
             staff_pin,
             meta,
+            store=store,
             transaction_type=TransactionType.STAMP_EARNED,
             stamps_delta=quantity,
             notes=notes,
@@ -218,7 +244,7 @@ def redeem_stamps(
 ) -> LoyaltyTransaction:
     """Exchange ``stamps_target`` stamps for the programme's reward."""
 
-    def rule(card: LoyaltyCard, staff_pin: StaffPin | None) -> LoyaltyTransaction:
+    def rule(card: LoyaltyCard, staff_pin: StaffPin | None, store: Store) -> LoyaltyTransaction:
         program = card.program
         if not program.has_stamps or not program.stamps_target:
             raise NotInProgramme()
@@ -236,6 +262,7 @@ def redeem_stamps(
             card,
             staff_pin,
             meta,
+            store=store,
             transaction_type=TransactionType.STAMP_REDEEMED,
             stamps_delta=-program.stamps_target,
             reward_description=program.stamps_reward_description,
@@ -270,7 +297,7 @@ def add_points(
 ) -> LoyaltyTransaction:
     """Credit the points a purchase earns and record the purchase."""
 
-    def rule(card: LoyaltyCard, staff_pin: StaffPin | None) -> LoyaltyTransaction:
+    def rule(card: LoyaltyCard, staff_pin: StaffPin | None, store: Store) -> LoyaltyTransaction:
         program = card.program
         if not program.has_points or not program.points_per_euro:
             raise NotInProgramme()
@@ -298,6 +325,7 @@ def add_points(
             card,
             staff_pin,
             meta,
+            store=store,
             transaction_type=TransactionType.POINTS_EARNED,
             points_delta=points,
             purchase_amount_cents=purchase_amount_cents,
@@ -323,7 +351,7 @@ def redeem_points(
 ) -> LoyaltyTransaction:
     """Spend points on one of the programme's rewards."""
 
-    def rule(card: LoyaltyCard, staff_pin: StaffPin | None) -> LoyaltyTransaction:
+    def rule(card: LoyaltyCard, staff_pin: StaffPin | None, store: Store) -> LoyaltyTransaction:
         program = card.program
         if not program.has_points:
             raise NotInProgramme()
@@ -344,6 +372,7 @@ def redeem_points(
             card,
             staff_pin,
             meta,
+            store=store,
             transaction_type=TransactionType.POINTS_REDEEMED,
             points_delta=-reward["points_cost"],
             reward_id=reward["id"],
@@ -375,7 +404,7 @@ def adjust(
         raise ValidationError({"stamps_delta": _("Change the stamps, the points or both.")})
     card = (
         LoyaltyCard.objects.select_for_update(of=("self",))
-        .select_related("program")
+        .select_related("program", "store")
         .get(pk=card.pk)
     )
     if card.stamp_count + stamps_delta < 0:
@@ -394,6 +423,7 @@ def adjust(
         card,
         None,
         meta,
+        store=card.store,  # a back-office correction belongs to no counter: the card's store
         transaction_type=TransactionType.ADJUSTMENT,
         stamps_delta=stamps_delta,
         points_delta=points_delta,

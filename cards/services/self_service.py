@@ -145,7 +145,7 @@ def read_data_link(*, signed: str) -> DataLink:
     except (signing.BadSignature, KeyError, TypeError, ValueError, OverflowError) as error:
         raise DataLinkInvalid() from error
     card = (
-        LoyaltyCard.objects.select_related("customer", "program", "program__store")
+        LoyaltyCard.objects.select_related("customer", "program", "store")
         .filter(pk=card_id)
         .first()
     )
@@ -224,9 +224,7 @@ def email_data_link(*, card_id: int, action: str, host: str) -> None:
     """Send the confirmation link for ``action`` to the card's customer, in their language, from
     the merchant's name. The link is made here, so it never travels through the task queue.
     Safe to run twice: a second message holds a second link to the same, single, action."""
-    card = LoyaltyCard.objects.select_related("customer", "program", "program__store").get(
-        pk=card_id
-    )
+    card = LoyaltyCard.objects.select_related("customer", "program", "store").get(pk=card_id)
     customer = card.customer
     if is_erased(customer):
         return
@@ -235,7 +233,7 @@ def email_data_link(*, card_id: int, action: str, host: str) -> None:
         "customer": customer,
         "card": card,
         "program": card.program,
-        "store": card.program.store,
+        "store": card.store,
         "merchant_name": merchant.name,
         "action": action,
         "link_url": data_link_url(card=card, action=action, host=host),

@@ -38,7 +38,12 @@ class RewardSerializer(serializers.Serializer):
 
 
 class ProgramOutput(serializers.ModelSerializer):
-    store_code = serializers.CharField(source="store.code")
+    store_codes = serializers.SerializerMethodField(
+        help_text="The participating stores, by name: the programme's cards are valid at each."
+    )
+    store_code = serializers.SerializerMethodField(
+        help_text="The first of `store_codes` (kept for integrations written for one store)."
+    )
     points_rewards = RewardSerializer(many=True)
     # Kept by wallets, read through the seam (programs.wallet_ids); empty: the platform's.
     google_issuer_id = serializers.SerializerMethodField()
@@ -49,6 +54,7 @@ class ProgramOutput(serializers.ModelSerializer):
         fields = [
             "id",
             "store_code",
+            "store_codes",
             "loyalty_type",
             "stamps_target",
             "stamps_reward_description",
@@ -67,6 +73,13 @@ class ProgramOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def get_store_codes(self, program: LoyaltyProgram) -> list[str]:
+        # program_queryset prefetches them by name; sorted here too for a programme just saved.
+        return [s.code for s in sorted(program.stores.all(), key=lambda s: (s.name, s.pk))]
+
+    def get_store_code(self, program: LoyaltyProgram) -> str:
+        return next(iter(self.get_store_codes(program)), "")
 
     def get_google_issuer_id(self, program: LoyaltyProgram) -> str:
         return wallet_ids(program)["google_issuer_id"]
@@ -119,6 +132,30 @@ class ProgramUpdateInput(serializers.Serializer):
         return normalise_rewards([dict(reward) for reward in rewards])
 
 
-class ProgramCreateInput(ProgramUpdateInput):
-    store_code = serializers.CharField(max_length=40)
+class ProgramStoresInput(serializers.Serializer):
+    store_codes = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        min_length=1,
+        max_length=500,
+        required=False,
+        help_text="The participating stores (at least one); a store takes part in one programme "
+        "at most (409 `program_exists`). Only a key for every store may set them.",
+    )
+
+
+class ProgramChangeInput(ProgramUpdateInput, ProgramStoresInput):
+    pass
+
+
+class ProgramCreateInput(ProgramChangeInput):
+    store_code = serializers.CharField(
+        max_length=40, required=False, help_text="The one participating store (or `store_codes`)."
+    )
     loyalty_type = serializers.ChoiceField(choices=LoyaltyType.choices)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("store_code") and not attrs.get("store_codes"):
+            raise serializers.ValidationError(
+                {"store_codes": ["Give the participating stores: `store_codes` or `store_code`."]}
+            )
+        return attrs

@@ -66,7 +66,7 @@ def test_a_new_merchant_goes_from_sign_up_to_a_first_stamp(
     page.click("#setup-checklist [data-step=program] a")
     preview = page.locator("#program-preview [data-preview=card]")
     expect(preview).to_be_visible()
-    page.select_option("#id_store", label="Kiosk Station")
+    page.get_by_label("Kiosk Station").check()
     page.fill("#id_card_name", "Kiosk Card")
     page.fill("#id_stamps_target", "8")
     page.fill("#id_stamps_reward_description", "A free coffee")

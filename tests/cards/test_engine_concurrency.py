@@ -227,4 +227,4 @@ def test_a_mixed_random_workload_keeps_every_card_equal_to_its_ledger(
                 OR card.stamp_count < 0 OR card.points_balance < 0
         """)
         assert cursor.fetchall() == []
-        assert LoyaltyProgram.objects.filter(store__code="mix").exists()
+        assert LoyaltyProgram.objects.filter(stores__code="mix").exists()

@@ -130,7 +130,7 @@ def test_inactive_store_is_409(loyalty: Loyalty) -> None:
 
 def test_inactive_programme_is_409(loyalty: Loyalty) -> None:
     with schema_context(loyalty.merchant.schema_name):
-        LoyaltyProgram.objects.filter(store__code="main").update(is_active=False)
+        LoyaltyProgram.objects.filter(stores__code="main").update(is_active=False)
     response = _enroll(loyalty)
     assert response.status_code == 409
     assert response.json()["code"] == "program_inactive"

@@ -34,7 +34,9 @@ def test_responses_match_drfs_and_follow_each_requests_host(loyalty: Loyalty) ->
     card = new_card(loyalty)
     assert stamp(loyalty, card).status_code == 201
     with schema_context(loyalty.merchant.schema_name):
-        txn = LoyaltyTransaction.objects.select_related("card__program__store", "store").get()
+        txn = LoyaltyTransaction.objects.select_related(
+            "card__program", "card__store", "store"
+        ).get()
         card = txn.card
         card.recent = [txn]
         for output, instance in [

@@ -29,7 +29,7 @@ def test_seed_demo_prints_working_credentials_as_json_on_its_last_line() -> None
     seeded = _seed()
 
     assert seeded["host"] == "demo.localhost"
-    assert [store["code"] for store in seeded["stores"]] == ["main-street", "harbour"]
+    assert [store["code"] for store in seeded["stores"]] == ["main-street", "harbour", "station"]
     assert set(seeded) >= {
         "host",
         "stores",
@@ -120,7 +120,7 @@ def test_the_seeded_key_and_pins_work_end_to_end() -> None:
     points_store = next(s for s in seeded["stores"] if s["loyalty_type"] == "points")
     assert stamps_store["code"] == "main-street" and points_store["reward_id"]
     pins = {p["store_code"]: p for p in seeded["staff_pins"]}
-    assert set(pins) == {"main-street", "harbour"}
+    assert set(pins) == {"main-street", "harbour", "station"}
 
     public = client_for(merchant)
     card = public.post(
@@ -136,4 +136,18 @@ def test_the_seeded_key_and_pins_work_end_to_end() -> None:
         content_type="application/json",
     )
     assert response.status_code == 201
+    # The station kiosk takes part in the coffee programme: a card made there is stamped at the
+    # café, and the ledger says the café.
+    commuter = public.post(
+        "/api/v1/loyalty/enroll/station",
+        {"name": "Commuter", "email": "commuter@example.com", "marketing_consent": False},
+        content_type="application/json",
+    ).json()
+    at_the_cafe = api.post(
+        "/api/v1/vendor/loyalty/stamp",
+        {"card_number": commuter["card_number"], "staff_pin_id": pin["id"], "pin": pin["pin"]},
+        content_type="application/json",
+    )
+    assert at_the_cafe.status_code == 201
+    assert at_the_cafe.json()["transaction"]["store_code"] == "main-street"
     assert _seed()["staff_pins"] == seeded["staff_pins"]

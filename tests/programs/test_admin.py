@@ -69,7 +69,7 @@ def program_form(store: Store | None, **overrides: Any) -> dict[str, Any]:
         "_save": "Save",
     }
     if store is not None:
-        data["store"] = str(store.pk)
+        data["stores"] = [str(store.pk)]
     data.update(overrides)
     return data
 
@@ -212,7 +212,7 @@ def test_program_form_has_grouped_fieldsets_and_a_colour_picker(merchant: Mercha
     assert 'type="file"' in html and 'name="logo"' in html
     assert 'enctype="multipart/form-data"' in html
     for heading in [
-        "Store and type",
+        "Stores and type",
         "Stamps",
         "Points",
         "Anti-fraud",
@@ -231,7 +231,8 @@ def test_add_form_offers_only_stores_without_a_programme(merchant: Merchant) -> 
         create_program(store=taken, loyalty_type="stamps")
     html = signed_in(merchant).get("/admin/programs/loyaltyprogram/add/").content.decode()
 
-    assert f'<option value="{free.pk}">Has none</option>' in html
+    assert f'name="stores" value="{free.pk}"' in html
+    assert "Has none" in html
     assert "Has one" not in html
 
 
@@ -250,7 +251,7 @@ def test_creating_a_points_programme_turns_reward_lines_into_rewards(merchant: M
 
     assert response.status_code == 302, response.content.decode()
     with schema_context(merchant.schema_name):
-        program = LoyaltyProgram.objects.get(store=store)
+        program = LoyaltyProgram.objects.get(stores=store)
     assert program.points_rewards == [
         {"id": "free-coffee", "name": "Free coffee", "points_cost": 50},
         {"id": "cake", "name": "Cake", "points_cost": 120},
@@ -277,7 +278,7 @@ def test_editing_rewards_keeps_the_ids_of_rewards_that_keep_their_name(merchant:
     response = client.post(
         f"/admin/programs/loyaltyprogram/{program.pk}/change/",
         program_form(
-            None,
+            store,
             loyalty_type="points",
             stamps_target="",
             points_per_euro="1",
@@ -409,9 +410,9 @@ def test_a_logo_can_be_uploaded(merchant: Merchant, settings: Any, tmp_path: Any
 
     assert response.status_code == 302, response.content.decode()
     with schema_context(merchant.schema_name):
-        program = LoyaltyProgram.objects.get(store=store)
+        program = LoyaltyProgram.objects.get(stores=store)
     # Under the merchant's folder, re-encoded as PNG (tests/programs/test_logos.py): same pixels.
-    assert program.logo.name.startswith(f"{merchant.schema_name}/logos/program-{store.pk}-")
+    assert program.logo.name.startswith(f"{merchant.schema_name}/logos/program-")
     with Image.open(tmp_path / program.logo.name) as stored:
         assert (stored.format, stored.size) == ("PNG", (32, 32))
         assert stored.convert("RGB").getpixel((0, 0)) == (204, 0, 0)
@@ -440,12 +441,12 @@ def test_a_logo_can_be_removed(merchant: Merchant, settings: Any, tmp_path: Any)
         program_form(store, logo=SimpleUploadedFile("logo.png", image.getvalue())),
     )
     with schema_context(merchant.schema_name):
-        program = LoyaltyProgram.objects.get(store=store)
+        program = LoyaltyProgram.objects.get(stores=store)
     assert program.logo
 
     response = client.post(
         f"/admin/programs/loyaltyprogram/{program.pk}/change/",
-        program_form(None, **{"logo-clear": "on"}),
+        program_form(store, **{"logo-clear": "on"}),
     )
 
     assert response.status_code == 302, response.content.decode()
@@ -471,7 +472,7 @@ def test_saving_an_untouched_programme_changes_nothing(merchant: Merchant) -> No
     response = client.post(
         f"/admin/programs/loyaltyprogram/{program.pk}/change/",
         program_form(
-            None,
+            store,
             loyalty_type="hybrid",
             points_per_euro="1.00",
             card_name="Club",
@@ -491,14 +492,12 @@ def test_saving_an_untouched_programme_changes_nothing(merchant: Merchant) -> No
 
 def test_the_models_errors_survive_any_model_form(merchant: Merchant) -> None:
     """Their own codes: a form field's "required" message cannot replace them."""
-    store = make_store(merchant)
     form_class = modelform_factory(
-        LoyaltyProgram, fields=["store", "loyalty_type", "stamps_target", "points_per_euro"]
+        LoyaltyProgram, fields=["loyalty_type", "stamps_target", "points_per_euro"]
     )
     with schema_context(merchant.schema_name):
         form = form_class(
             {
-                "store": store.pk,
                 "loyalty_type": "hybrid",
                 "stamps_target": "",
                 "points_per_euro": "",
@@ -530,8 +529,7 @@ def test_the_models_errors_survive_any_model_form(merchant: Merchant) -> None:
 def test_every_programme_constraint_speaks_to_the_merchant(
     merchant: Merchant, fields: dict[str, Any], message: str
 ) -> None:
-    store = make_store(merchant)
-    program = LoyaltyProgram(store=store, card_name="Bean club", **fields)
+    program = LoyaltyProgram(card_name="Bean club", **fields)
 
     with schema_context(merchant.schema_name), pytest.raises(ValidationError) as raised:
         program.validate_constraints()

@@ -54,7 +54,7 @@ def test_a_programme_is_created_for_a_store(loyalty: Loyalty) -> None:
     assert body["loyalty_type"] == "hybrid"
     assert body["points_rewards"] == [{"id": "free-drink", "name": "Free Drink", "points_cost": 30}]
     with schema_context(loyalty.merchant.schema_name):
-        assert LoyaltyProgram.objects.get(store__code="kiosk").stamps_target == 8
+        assert LoyaltyProgram.objects.get(stores__code="kiosk").stamps_target == 8
 
 
 def test_a_store_has_one_programme(loyalty: Loyalty) -> None:
@@ -115,7 +115,7 @@ def test_bad_programmes_are_refused_with_field_errors(
     assert response.json()["code"] == "invalid"
     assert field in response.json()["errors"], response.json()
     with schema_context(loyalty.merchant.schema_name):
-        assert not LoyaltyProgram.objects.filter(store__code="kiosk").exists()
+        assert not LoyaltyProgram.objects.filter(stores__code="kiosk").exists()
 
 
 def test_a_programme_is_changed(loyalty: Loyalty) -> None:

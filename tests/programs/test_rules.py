@@ -120,14 +120,12 @@ def test_the_admin_the_api_and_the_model_refuse_a_bad_reward_list_alike(
     assert admin["points_rewards"] == [line + problem]
     assert api["points_rewards"] == [reward + problem]
     if language == "en":
-        program = LoyaltyProgram(
-            store=store, loyalty_type="points", points_per_euro=1, points_rewards=rewards
-        )
+        program = LoyaltyProgram(loyalty_type="points", points_per_euro=1, points_rewards=rewards)
         with pytest.raises(ValidationError) as refused:
             program.clean()
         assert refused.value.message_dict["points_rewards"] == [reward + problem]
     with schema_context(loyalty.merchant.schema_name):
-        assert not LoyaltyProgram.objects.filter(store=store).exists()
+        assert not LoyaltyProgram.objects.filter(stores=store).exists()
 
 
 # Limits: one value per bound, just beyond it, worked out from programs.rules. Editing a limit
@@ -212,9 +210,8 @@ def test_the_admin_and_the_api_refuse_a_bad_colour_alike(loyalty: Loyalty, langu
 def test_the_database_constraints_hold_the_same_limits(
     loyalty: Loyalty, field: str, limit: Any, message: str
 ) -> None:
-    store = _kiosk(loyalty)
-    at_the_limit = LoyaltyProgram(store=store, card_name="Kiosk", **{field: limit.max})
-    beyond = LoyaltyProgram(store=store, card_name="Kiosk", **{field: limit.max + 1})
+    at_the_limit = LoyaltyProgram(card_name="Kiosk", **{field: limit.max})
+    beyond = LoyaltyProgram(card_name="Kiosk", **{field: limit.max + 1})
 
     with schema_context(loyalty.merchant.schema_name):
         at_the_limit.validate_constraints()

@@ -73,7 +73,7 @@ def _close(loyalty: Loyalty, reason: str) -> None:
         if reason == "store_inactive":
             Store.objects.filter(code="main").update(is_active=False)
         elif reason == "program_inactive":
-            LoyaltyProgram.objects.filter(store__code="main").update(is_active=False)
+            LoyaltyProgram.objects.filter(stores__code="main").update(is_active=False)
 
 
 @pytest.mark.parametrize("reason", ["store_inactive", "program_inactive", None])

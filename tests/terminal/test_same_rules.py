@@ -62,7 +62,7 @@ def _in_the_api(
 
 def _change_programme(loyalty: Loyalty, **fields: Any) -> None:
     with schema_context(loyalty.merchant.schema_name):
-        LoyaltyProgram.objects.filter(store__code="main").update(**fields)
+        LoyaltyProgram.objects.filter(stores__code="main").update(**fields)
 
 
 def _give(loyalty: Loyalty, card: LoyaltyCard, *, stamps: int = 0, points: int = 0) -> None:

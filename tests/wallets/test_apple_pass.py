@@ -22,7 +22,7 @@ from PIL import Image
 from cards.models import LoyaltyCard
 from cards.services import set_card_active
 from programs.models import LoyaltyProgram, Store
-from programs.services import update_program
+from programs.services import create_store, set_program_stores, update_program
 from tests.cards.helpers import new_card, points, stamp
 from tests.conftest import Loyalty, client_for
 from tests.wallets.conftest import KEY_PASSWORD, AppleChain
@@ -306,10 +306,35 @@ def test_locations_only_when_the_store_has_coordinates(
     _set_store(loyalty, latitude=Decimal("49.611622"), longitude=Decimal("6.131935"))
     content, files = _pass(loyalty, card)
     assert content["locations"] == [
-        {"latitude": 49.611622, "longitude": 6.131935, "relevantText": "text.relevant"}
+        {"latitude": 49.611622, "longitude": 6.131935, "relevantText": "text.relevant.0"}
     ]
-    relevant = _strings(files["fr.lproj/pass.strings"])["text.relevant"]
+    relevant = _strings(files["fr.lproj/pass.strings"])["text.relevant.0"]
     assert "Coffee Card" in relevant and "Main Street" in relevant
+
+
+def test_every_participating_store_brings_the_pass_to_the_lock_screen(
+    loyalty: Loyalty, apple_wallet: AppleChain
+) -> None:
+    """The card's own store first, then the others; each with its own words; the terms name
+    every store where the card is valid."""
+    card = new_card(loyalty)
+    _set_store(loyalty, latitude=Decimal("49.611622"), longitude=Decimal("6.131935"))
+    with schema_context(loyalty.merchant.schema_name):
+        airport = create_store(
+            name="Airport", code="airport", latitude=Decimal("49.6266"), longitude=Decimal("6.2115")
+        )
+        set_program_stores(program=loyalty.stamps_program, stores=[loyalty.stamps_store, airport])
+
+    content, files = _pass(loyalty, card)
+
+    assert content["locations"] == [
+        {"latitude": 49.611622, "longitude": 6.131935, "relevantText": "text.relevant.1"},
+        {"latitude": 49.6266, "longitude": 6.2115, "relevantText": "text.relevant.0"},
+    ]
+    words = _strings(files["en.lproj/pass.strings"])
+    assert words["text.relevant.0"] == "Show your Coffee Card at Airport"
+    assert words["text.relevant.1"] == "Show your Coffee Card at Main Street"
+    assert "valid at Airport, Main Street only" in words["text.terms"]
 
 
 # --- pass.strings

@@ -42,7 +42,7 @@ def _class(loyalty: Loyalty, program: LoyaltyProgram) -> dict[str, Any]:
 
 
 def _object(loyalty: Loyalty, card: LoyaltyCard) -> dict[str, Any]:
-    card = LoyaltyCard.objects.select_related("program__store", "customer", "store").get(pk=card.pk)
+    card = LoyaltyCard.objects.select_related("program", "customer", "store").get(pk=card.pk)
     wallet_pass, _created = WalletPass.objects.get_or_create(card_id=card.pk)
     return object_body(
         card,

@@ -93,7 +93,7 @@ def test_the_back_office_shows_and_changes_a_programmes_identifiers(loyalty: Loy
     assert 'name="google_issuer_id"' in html and 'value="3388000000022222222"' in html
 
     form: dict[str, Any] = program_form(
-        None,
+        loyalty.stamps_store,
         card_name="Coffee Card",
         stamps_target="10",
         google_issuer_id="3388000000022222222",

@@ -110,6 +110,9 @@ def _progress_fields(card: LoyaltyCard) -> list[dict[str, Any]]:
     return []
 
 
+MAX_LOCATIONS = 10  # Apple's Pass reference: "Wallet reads at most ten"
+
+
 def _back_fields(card: LoyaltyCard, host: str) -> list[dict[str, Any]]:
     store = card.store
     page = card_page_url(card, host)
@@ -176,13 +179,19 @@ def pass_json(
         "barcode": barcode,
         "voided": not card.is_active,
     }
-    if store.has_coordinates:
+    # Near any participating store the pass comes to the lock screen (Apple reads 10 at most),
+    # the card's own store first.
+    places = list(program.stores.order_by("name", "pk"))
+    located = [(index, place) for index, place in enumerate(places) if place.has_coordinates]
+    located.sort(key=lambda item: item[1].pk != store.pk)
+    if located:
         content["locations"] = [
             {
-                "latitude": float(store.latitude),  # type: ignore[arg-type]
-                "longitude": float(store.longitude),  # type: ignore[arg-type]
-                "relevantText": keys.TEXT_RELEVANT,
+                "latitude": float(place.latitude),  # type: ignore[arg-type]
+                "longitude": float(place.longitude),  # type: ignore[arg-type]
+                "relevantText": keys.relevant_key(index),
             }
+            for index, place in located[:MAX_LOCATIONS]
         ]
     # Devices talk to the web service over https only; over http the pass gets neither key, and
     # so never hands its token to a plain-text connection.

@@ -46,10 +46,11 @@ TEXT_A_REWARD = "text.a_reward"
 
 @dataclass(frozen=True)
 class PassFacts:
-    """What the pass's words depend on: the programme's rules and the store's name."""
+    """What the pass's words depend on: the programme's rules and the stores' names."""
 
     card_name: str
-    store_name: str
+    store_name: str  # where the card was enrolled
+    places: tuple[str, ...]  # the participating stores, by name: the card is valid at each
     has_stamps: bool
     has_points: bool
     stamps_target: int | None
@@ -64,6 +65,7 @@ def pass_facts(card: LoyaltyCard) -> PassFacts:
     return PassFacts(
         card_name=program.card_name,
         store_name=card.store.name,
+        places=tuple(program.stores.order_by("name", "pk").values_list("name", flat=True)),
         has_stamps=program.has_stamps,
         has_points=program.has_points,
         stamps_target=program.stamps_target,
@@ -140,11 +142,22 @@ def texts(facts: PassFacts) -> dict[str, str]:
             "Stamps and points have no cash value and cannot be exchanged for money. One card "
             "per customer, valid at %(store)s only. The store may change or end the programme."
         )
-        % {"store": facts.store_name},
+        % {"store": ", ".join(facts.places or (facts.store_name,))},
         TEXT_RELEVANT: _("Show your %(card)s at %(store)s")
         % {"card": facts.card_name, "store": facts.store_name},
         TEXT_A_REWARD: _("A reward"),
+        # The lock-screen text near each participating store (pass_content: locations).
+        **{
+            relevant_key(index): _("Show your %(card)s at %(store)s")
+            % {"card": facts.card_name, "store": place}
+            for index, place in enumerate(facts.places)
+        },
     }
+
+
+def relevant_key(index: int) -> str:
+    """The key of the lock-screen text near the ``index``-th participating store (by name)."""
+    return f"{TEXT_RELEVANT}.{index}"
 
 
 def escape(value: str) -> str:

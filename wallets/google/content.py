@@ -79,7 +79,6 @@ def program_logo_uri(program: LoyaltyProgram, host: str) -> str:
 
 def class_body(program: LoyaltyProgram, *, issuer_name: str, host: str) -> dict[str, Any]:
     """The programme's LoyaltyClass: who issues it, its name, logo, colour and stores."""
-    store = program.store
     body: dict[str, Any] = {
         "id": ids.class_id(program),
         "issuerName": issuer_name,
@@ -99,7 +98,7 @@ def class_body(program: LoyaltyProgram, *, issuer_name: str, host: str) -> dict[
     }
     locations = [
         {"latitude": float(s.latitude), "longitude": float(s.longitude)}  # type: ignore[arg-type]
-        for s in [store]
+        for s in program.stores.order_by("name", "pk")
         if s.has_coordinates
     ][:MAX_LOCATIONS]
     if locations:

@@ -33,7 +33,7 @@ logger = logging.getLogger("wallets.google")
 NOTIFICATIONS_PER_DAY = 3
 NOTIFICATION_WINDOW = dt.timedelta(hours=24)
 
-CARD_RELATIONS = ("program__store", "program__wallet", "customer", "store")
+CARD_RELATIONS = ("program__wallet", "customer", "store")
 
 
 @dataclass

@@ -26,7 +26,13 @@ from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant
 from programs.models import LoyaltyProgram, Store
 from programs.selectors import store_by_code
-from programs.services import create_program, create_store, record_poster_opened, update_store
+from programs.services import (
+    create_program,
+    create_store,
+    record_poster_opened,
+    set_program_stores,
+    update_store,
+)
 from staff.models import StaffPin
 from staff.pins import pin_matches, pin_problem
 from staff.services import (
@@ -63,7 +69,16 @@ DEMO_STORES = [
             "sun": [["07:00", "12:00"]],
         },
     },
+    # A second shop of the coffee programme: a card made at either is valid at both.
+    {
+        "name": "Station Kiosk",
+        "code": "station",
+        "address": "Place de la Gare, Luxembourg",
+        "opening_hours": {day: [["06:00", "20:00"]] for day in ["mon", "tue", "wed", "thu", "fri"]},
+    },
 ]
+# The stores taking part in another store's programme.
+DEMO_PARTICIPANTS = {"station": "main-street"}
 DEMO_PROGRAMS = {
     "main-street": {
         "loyalty_type": "stamps",
@@ -131,11 +146,7 @@ class Command(BaseCommand):
                 schema=merchant.schema_name, username=owner, email=owner, password=owner_password
             )
             stores = [_ensure_store(spec) for spec in DEMO_STORES]
-            programs = [
-                LoyaltyProgram.objects.filter(store=store).first()
-                or create_program(store=store, **DEMO_PROGRAMS[store.code])
-                for store in stores
-            ]
+            programs = _ensure_programs(stores)
             api_key = saved.get("api_key")
             if not api_key or authenticate_api_key(api_key) is None:
                 _key, api_key = create_api_key(name="Demo integration", scopes=["read", "write"])
@@ -235,6 +246,20 @@ def _store_json(store: Store, program: LoyaltyProgram) -> dict[str, Any]:
     if program.points_rewards:
         entry["reward_id"] = program.points_rewards[0]["id"]
     return entry
+
+
+def _ensure_programs(stores: list[Store]) -> list[LoyaltyProgram]:
+    """Each store's programme: its own (DEMO_PROGRAMS), or the one it takes part in."""
+    by_code = {store.code: store for store in stores}
+    for store in stores:
+        if store.program is None and store.code in DEMO_PROGRAMS:
+            create_program(store=store, **DEMO_PROGRAMS[store.code])
+    for code, host in DEMO_PARTICIPANTS.items():
+        store, program = by_code[code], by_code[host].program
+        if store.program is None and program is not None:
+            set_program_stores(program=program, stores=[*program.stores.all(), store])
+            store.program = program
+    return [store.program for store in stores]  # type: ignore[misc]
 
 
 def _ensure_store(spec: dict[str, Any]) -> Store:

@@ -139,7 +139,7 @@ class Command(BaseCommand):
 
     def _sync_classes(self, *, force: bool) -> tuple[int, int]:
         refused = postponed = 0
-        programs = LoyaltyProgram.objects.select_related("store", "wallet").order_by("pk")
+        programs = LoyaltyProgram.objects.select_related("wallet").order_by("pk")
         for program in programs:
             try:
                 state = sync_class(program, force=force)
