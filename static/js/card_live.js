@@ -28,7 +28,8 @@
       const name = part.getAttribute("data-live-part");
       const current = root.querySelector(`[data-live-part="${name}"]`);
       if (current && current.innerHTML !== part.innerHTML) {
-        current.replaceChildren(...Array.from(part.childNodes, (node) => document.adoptNode(node)));
+        const nodes = Array.from(part.childNodes); // a copy: the live list changes as they move
+        current.replaceChildren(...nodes.map((node) => document.importNode(node, true)));
       }
     });
     const status = root.querySelector("[data-live-status]");
