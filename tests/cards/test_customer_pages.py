@@ -320,3 +320,21 @@ def test_the_state_speaks_the_page_language(loyalty: Loyalty) -> None:
     assert "Tampons" in french.content.decode()
     # Different words, so a different version: a page switched to French gets the French parts.
     assert english["ETag"] != french["ETag"]
+
+
+def test_an_unchanged_state_costs_one_select_and_its_token_stays_out_of_the_logs(
+    loyalty: Loyalty, django_assert_num_queries
+) -> None:
+    from common.log_redaction import redact
+
+    card = new_card(loyalty)
+    client = client_for(loyalty.merchant)
+    first = client.get(f"/c/{card.public_token}/state/")
+    # The merchant's search_path, then the card with its customer, programme and store.
+    with django_assert_num_queries(2):
+        unchanged = client.get(
+            f"/c/{card.public_token}/state/", headers={"if-none-match": first["ETag"]}
+        )
+    assert unchanged.status_code == 304
+    line = f'"GET /c/{card.public_token}/state/ HTTP/1.1" 304 0'
+    assert card.public_token not in redact(line)
