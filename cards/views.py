@@ -1,18 +1,28 @@
-"""Customer pages: the enrollment form a store's QR code opens, the card page, and the customer's
-data requests from it (asked on the card page, confirmed from the card's e-mail)."""
+"""Customer pages: the enrollment form a store's QR code opens, its privacy notice, the card page
+(which keeps itself up to date by polling its state), and the customer's data requests from it
+(asked on the card page, confirmed from the card's e-mail)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.http import parse_etags, quote_etag
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import Throttled
 
+from cards.activity import recent_activity
 from cards.api.views import EnrollThrottle
 from cards.forms import JoinForm, LostCardForm
 from cards.links import wallet_links
@@ -36,7 +46,12 @@ from common.qr import qr_svg
 from common.throttling import throttle_posts
 from programs.exceptions import ProgramInactive, StoreInactive, StoreNotFound
 from programs.models import LoyaltyProgram, Store
+from programs.rules import stamp_grid_columns
 from programs.selectors import membership_refusal, store_by_code
+
+# How often an open card page asks whether its card changed (static/js/card_live.js reads it from
+# the page): a stamp at the counter shows within this and one round trip.
+CARD_POLL_SECONDS = 3
 
 
 @require_http_methods(["GET", "POST"])
@@ -71,10 +86,39 @@ def join(request: HttpRequest, store_code: str) -> HttpResponse:
             "store": store,
             "program": program,
             "card_ink": readable_ink(program.card_color) if program else None,
+            "preview": _preview(program),
             "form": form,
             "unavailable": unavailable,
         },
         status=status,
+    )
+
+
+def _preview(program: LoyaltyProgram | None) -> dict[str, object] | None:
+    """The join page's picture of a new card: every box of the real stamp target, empty."""
+    if program is None or not program.has_stamps or not program.stamps_target:
+        return None
+    target = program.stamps_target
+    return {"boxes": range(target), "columns": stamp_grid_columns(target), "target": target}
+
+
+@require_GET
+def privacy_notice(request: HttpRequest, store_code: str) -> HttpResponse:
+    """What the merchant keeps about a member, why, for how long, and how to have a copy or have
+    it erased: linked from the join form (and the card page), in the store's colours."""
+    store = store_by_code(store_code)
+    if store is None:
+        raise Http404
+    program = store.program
+    return render(
+        request,
+        "cards/privacy.html",
+        {
+            "store": store,
+            "program": program,
+            "card_ink": readable_ink(program.card_color) if program else None,
+            "merchant_name": request.tenant.name,
+        },
     )
 
 
@@ -155,6 +199,41 @@ def _personal(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _live_context(card: LoyaltyCard) -> dict[str, object]:
+    """What changes on the card page when the card does: the card itself, the reward banners, the
+    rewards list and the recent activity (cards/templates/cards/_card_live.html)."""
+    program = card.program
+    context: dict[str, object] = {
+        "card": card,
+        "program": program,
+        "store": card.store,
+        "stamp_grid": card.stamp_grid,
+        "activity": recent_activity(card),
+    }
+    if program.has_points:
+        # Cheapest first, each with whether the card can have it now.
+        rewards = sorted(program.points_rewards, key=lambda reward: reward["points_cost"])
+        context["rewards"] = [(reward, card.can_afford(reward)) for reward in rewards]
+    return context
+
+
+def _state_etag(card: LoyaltyCard) -> str:
+    """Changes whenever what the live parts show may change: every operation on the card saves its
+    ``updated_at``, and the programme's edits its own (a new target, a renamed reward). The
+    language is in it too, since the parts are words."""
+    program = card.program
+    parts = (
+        card.pk,
+        card.updated_at.isoformat(),
+        card.stamp_count,
+        card.points_balance,
+        card.is_active,
+        program.updated_at.isoformat(),
+        translation.get_language(),
+    )
+    return quote_etag(hashlib.sha256(repr(parts).encode()).hexdigest()[:20])
+
+
 @require_GET
 def card_page(request: HttpRequest, token: str) -> HttpResponse:
     card = _card(token)
@@ -162,22 +241,33 @@ def card_page(request: HttpRequest, token: str) -> HttpResponse:
     program = card.program
     links = wallet_links(card, request.tenant.domain_url)
     context = {
-        "card": card,
-        "program": program,
-        "store": card.store,
-        "stamp_grid": card.stamp_grid,
+        **_live_context(card),
         "card_ink": readable_ink(program.card_color),
         # The SVG has a fixed size (no viewBox), so the scale sets how big it shows: about 250 px
         # for a card number, large enough for a till scanner and still inside a 320 px screen.
         "qr": qr_svg(card.qr_code_data, scale=10, title=card.formatted_number),
         "apple_pass_url": links.apple_pass_url,
         "google_save_url": links.google_save_url,
+        "state_etag": _state_etag(card),
+        "poll_ms": CARD_POLL_SECONDS * 1000,
     }
-    if program.has_points:
-        # Cheapest first, each with whether the card can have it now.
-        rewards = sorted(program.points_rewards, key=lambda reward: reward["points_cost"])
-        context["rewards"] = [(reward, card.can_afford(reward)) for reward in rewards]
     return _personal(render(request, "cards/card.html", context))
+
+
+@require_GET
+def card_state(request: HttpRequest, token: str) -> HttpResponse:
+    """The card page's live parts, for the page's script to swap in: 304 while the card is
+    unchanged (the page sends the ETag it has), so an open page costs one small query every few
+    seconds. As closed as the page: the same token, kept out of caches and search engines."""
+    card = _card(token)
+    _speak_customers_language(request, card.customer)
+    etag = _state_etag(card)
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = render(request, "cards/_card_live.html", _live_context(card))
+    response["ETag"] = etag
+    return _personal(response)
 
 
 @require_GET

@@ -71,7 +71,11 @@ PUBLIC: dict[str, dict[str, str]] = {
         "join/<str:store_code>/": "customers join the programme from the poster in the shop",
         "join/<str:store_code>/lost/": "customers who lost their card ask for its link, which "
         "goes only to the card's own e-mail address",
+        "join/<str:store_code>/privacy/": "the privacy notice the join form links to: what the "
+        "merchant keeps about members and how to have a copy or have it erased",
         "c/<str:token>/": "the customer's card page; its unguessable token is the credential",
+        "c/<str:token>/state/": "the card page's live parts (polled by the open page), under the "
+        "same token",
         "c/<str:token>/qr.svg": "the QR code of that card page, under the same token",
         "c/<str:token>/data/": "the card page's holder asks for their data or its erasure; only "
         "a confirmation link goes, to the card's own e-mail (throttled with enrollment)",

@@ -127,9 +127,9 @@ def test_a_customer_joins_and_a_cashier_stamps_the_card(
     expect(till.locator("#shift-operations")).to_contain_text(number[-4:])
     _check(artifacts, till, "terminal-cooldown")
 
-    # Back on the customer's phone, the card shows the stamp.
-    phone.reload()
-    expect(phone.get_by_text("1 of 10 stamps")).to_be_visible()
+    # Back on the customer's phone, the open card page has updated itself: no reload.
+    expect(phone.get_by_text("1 of 10 stamps")).to_be_visible(timeout=5000)
+    expect(phone.locator(".activity-sentence").first).to_have_text("+1 stamp at Main Street")
     assert phone.locator(".stamps .filled, .stamp-grid .filled").count() == 1
     _check(artifacts, phone, "card-one-stamp")
 

@@ -32,7 +32,7 @@ def test_the_join_page_shows_the_programme_and_a_form(loyalty: Loyalty) -> None:
     assert page.status_code == 200
     html = page.content.decode()
     assert "Join Coffee Card" in html
-    assert "Collect 10 stamps and get a reward." in html
+    assert "Collect 10 stamps and get a free coffee." in html
     for field in ("name", "email", "phone", "locale", "marketing_consent"):
         assert f'name="{field}"' in html
 
@@ -157,9 +157,10 @@ def test_the_join_page_is_translated(loyalty: Loyalty) -> None:
 @pytest.mark.parametrize(
     ("language", "offer"),
     [
-        ("en", "Earn points on every purchase: 1.50 per euro."),
-        ("fr", "Gagnez des points à chaque achat\u00a0: 1,50 par euro."),
-        ("de", "Sammeln Sie bei jedem Einkauf Punkte: 1,50 pro Euro."),
+        ("en", "Earn 1.5 points per euro and swap them for rewards."),
+        ("fr", "Gagnez 1,5 point par euro et échangez-les contre des récompenses."),
+        ("de", "Sammeln Sie 1,5 Punkte pro Euro und tauschen Sie sie gegen Prämien ein."),
+        ("lb", "Sammelt 1,5 Punkten pro Euro an tauscht se géint Belounungen."),
     ],
 )
 def test_the_points_offer_shows_the_rate_as_people_write_it(
