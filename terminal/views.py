@@ -300,10 +300,12 @@ def _form(
     staff: StaffPin | None = None,
 ) -> StaffMixin:
     kwargs: dict[str, Any] = {"staff_pins": pins, "prefix": None}
+    initial: dict[str, Any] = {"op": uuid.uuid4()}
     if form_class is RedeemPointsForm:
         # Only what the card can have: a reward that can only be refused is not offered.
         kwargs["rewards"] = card.affordable_rewards
-    initial: dict[str, Any] = {"op": uuid.uuid4()}
+        if len(kwargs["rewards"]) == 1:
+            initial["reward_id"] = kwargs["rewards"][0]["id"]
     if staff is not None:
         initial["staff_pin_id"] = staff.pk
     return form_class(data, initial=initial, **kwargs)
@@ -323,7 +325,7 @@ def _offered(card: LoyaltyCard) -> list[tuple[str, str]]:
         reward = program.stamps_reward_description or _("the stamp card reward")
         offered.append(("redeem-stamps", _("Give reward: %(reward)s") % {"reward": reward}))
     if card.affordable_rewards:
-        offered.append(("redeem-points", _("Give a points reward")))
+        offered.append(("redeem-points", _("Give a reward")))
     return offered
 
 

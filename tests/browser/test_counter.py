@@ -220,3 +220,38 @@ def test_the_merchant_home_signs_in_cashiers_to_the_terminal_and_owners_to_the_b
     owner.goto(f"{base}/staff/")
     expect(owner).to_have_url(re.compile(r"/staff/store/$"))
     _check(artifacts, owner, "store-picker")
+
+
+def test_a_points_card_fits_one_phone_screen_with_its_reward_choice(
+    live_server_url: str, committed_loyalty: Loyalty, browser_factory, artifacts
+) -> None:
+    from cards.services import adjust, enroll_customer
+    from common.request_meta import RequestMeta
+    from staff.services import create_cashier
+    from tests.conftest import POINTS_PIN
+
+    with schema_context(committed_loyalty.merchant.schema_name):
+        create_cashier(name="Tom Till", stores=[committed_loyalty.points_store], **CASHIER)
+        card = enroll_customer(store_code="bakery", name="Paula", email="paula@example.com").card
+        adjust(card=card, points_delta=60, notes="welcome", meta=RequestMeta.system())
+    base = _base(live_server_url, committed_loyalty)
+    till = browser_factory().new_page(viewport=PHONE, locale="fr-FR")
+    till.context.add_cookies([{"name": "django_language", "value": "fr", "url": base}])
+    _sign_in(till, base)
+    till.goto(f"{base}/staff/card/{card.card_number}/")
+    expect(till.locator("#points-balance")).to_have_text("60 points")
+    _in_first_viewport(till, "#points-submit", PHONE["height"])
+    _check(artifacts, till, "points-card")
+    till.fill("#amount", "12,50")
+    for digit in POINTS_PIN:
+        till.locator(f"[data-key='{digit}']").click()
+    till.click("#points-submit")
+    expect(till.locator("#confirmation")).to_contain_text("Paula")
+    expect(till.locator("#confirmation-balance")).to_contain_text("78 points")
+
+    till.goto(f"{base}/staff/card/{card.card_number}/")
+    till.click("#choose-redeem-points")
+    expect(till.locator(".reward-choices label.chip")).to_have_count(1)  # the cake, not the tart
+    expect(till.locator("input[name=reward_id][value=cake]")).to_be_checked()
+    _in_first_viewport(till, "#redeem-points-submit", PHONE["height"])
+    _check(artifacts, till, "points-reward")
