@@ -172,8 +172,14 @@ def test_a_stamp_that_brings_the_reward_says_so_and_a_wrong_pin_counts_down(
     base = _base(live_server_url, committed_loyalty)
     till = browser_factory().new_page(viewport=PHONE, locale="en-US")
     _sign_in(till, base)
-    till.fill("#card-number", card.card_number)
+    # No phone at hand: the customer is found by name, e-mail or phone.
+    till.fill("#card-number", "scan@example")
     till.click("#lookup")
+    expect(till.locator("#search-results li")).to_have_count(1)
+    expect(till.locator("#search-results")).to_contain_text("Scan Me")
+    _check(artifacts, till, "search")
+    till.locator("#search-results a").click()
+    expect(till).to_have_url(re.compile(rf"/staff/card/{card.card_number}/$"))
     expect(till.locator("#stamp-count")).to_have_text("9 / 10 stamps")
 
     for digit in "9999":
