@@ -59,6 +59,7 @@ screenshots: install
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_flows.py -k joins -q && \
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_card_wallet.py \
 	  -k both_wallet_buttons -q && \
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_counter.py -k six_taps -q && \
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_onboarding.py -q && \
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_card_live.py -k "counter or audit" -q
 

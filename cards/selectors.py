@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet, Value
 
 from cards.exceptions import CardNotFound, CustomerNotFound, InvalidCardNumber
 from cards.links import wallet_link_relations
@@ -10,6 +10,9 @@ from cards.models import Customer, LoyaltyCard, LoyaltyTransaction
 from cards.numbers import is_valid_card_number, normalise_card_number
 from common.emails import normalise_email
 from programs.models import Store, normalise_store_code
+
+# Fewer digits would match most phone numbers.
+PHONE_SEARCH_MIN_DIGITS = 6
 
 
 def card_queryset(*, store: Store | None = None) -> QuerySet[LoyaltyCard]:
@@ -38,6 +41,21 @@ def search_cards(
         condition = Q(customer__name__icontains=query) | Q(customer__email__icontains=query)
         if digits.isdigit():
             condition |= Q(card_number__startswith=digits)
+        phone_digits = "".join(ch for ch in query if ch.isascii() and ch.isdigit())
+        if len(phone_digits) >= PHONE_SEARCH_MIN_DIGITS:
+            # A phone number as typed at the till ("621 12 34 56") against one stored as the
+            # customer gave it ("+352 621 123 456"): compared digits to digits.
+            qs = qs.alias(
+                phone_digits=Func(
+                    F("customer__phone"),
+                    Value(r"\D"),
+                    Value(""),
+                    Value("g"),
+                    function="regexp_replace",
+                    output_field=CharField(),
+                )
+            )
+            condition |= Q(phone_digits__contains=phone_digits)
         qs = qs.filter(condition)
     if program_id is not None:
         qs = qs.filter(program_id=program_id)

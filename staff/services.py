@@ -208,7 +208,8 @@ def verify_staff_pin(  # type: ignore[no-untyped-def]
                 PinLocked(locked_until=staff_pin.locked_until, time_zone=staff_pin.store.timezone),
             )
         staff_pin.save(update_fields=fields)
-        return PinCheck(None, PinInvalid())
+        remaining = settings.STAFF_PIN_MAX_ATTEMPTS - staff_pin.failed_attempts
+        return PinCheck(None, PinInvalid(attempts_remaining=remaining))
     if staff_pin.failed_attempts or _stale(staff_pin.last_used_at, now):
         staff_pin.failed_attempts = 0
         staff_pin.last_used_at = now

@@ -9,15 +9,7 @@ app_name = "terminal"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="terminal/login.html",
-            redirect_authenticated_user=True,
-            next_page="/staff/",
-        ),
-        name="login",
-    ),
+    path("login/", views.SignIn.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="/staff/login/"), name="logout"),
     path("store/", views.choose_store, name="store"),
     path("card/<str:number>/", views.card_screen, name="card"),

@@ -247,7 +247,9 @@ class CardOperationApi(APIView):
 _OPERATION_ERRORS = error_responses(400, 401, 403, 404, 406, 409, 415, 429)
 _RULES = (
     "Refusals: `operation_not_offered` (400: the card's programme does not offer this "
-    "operation, e.g. stamps on a points card), `pin_invalid`, `pin_locked` (with `locked_until`), "
+    "operation, e.g. stamps on a points card), `pin_invalid` (with `attempts_remaining`: wrong "
+    "PINs left before the lock, when the staff member's PIN was checked), `pin_locked` (with "
+    "`locked_until`), "
     "`card_inactive`, `program_inactive`, `idempotency_key_reused`"
 )
 

@@ -3,20 +3,32 @@
 (function () {
   "use strict";
 
-  // PIN keypads: big buttons that type into the PIN field of their own form.
+  // The PIN keypad types into the PIN field of its form. The field is read-only while the keypad
+  // runs, so the phone's own keyboard never opens over the keypad.
   document.querySelectorAll("[data-keypad]").forEach(function (keypad) {
     var input = keypad.closest("fieldset").querySelector(".pin-input");
     if (!input) { return; }
+    var max = parseInt(input.getAttribute("maxlength"), 10) || 6;
+    input.readOnly = true;
+    input.setAttribute("inputmode", "none");
     keypad.hidden = false;
     keypad.addEventListener("click", function (event) {
-      var key = event.target.closest("button") && event.target.closest("button").dataset.key;
+      var button = event.target.closest("button");
+      var key = button && button.dataset.key;
       if (!key) { return; }
       if (key === "back") { input.value = input.value.slice(0, -1); }
       else if (key === "clear") { input.value = ""; }
-      else if (input.value.length < 6) { input.value += key; }
+      else if (input.value.length < max) { input.value += key; }
       input.dispatchEvent(new Event("input", { bubbles: true }));
     });
   });
+
+  // With a mouse or a keyboard-wedge scanner (a counter PC), the lookup field takes the input
+  // straight away; on a touch screen that would open the keyboard over the scan button.
+  var lookupField = document.getElementById("card-number");
+  if (lookupField && window.matchMedia && window.matchMedia("(pointer: fine)").matches) {
+    lookupField.focus();
+  }
 
   // Camera scanning on the lookup screen.
   var scanner = document.querySelector("[data-scanner]");

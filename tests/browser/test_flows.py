@@ -71,7 +71,7 @@ def _sign_in(page: Page, base: str, shot) -> None:
 
 def _enter_pin(page: Page, form: str, pin: str) -> None:
     panel = page.locator(f"#{form}")
-    panel.locator("label.chip", has_text="Alice").click()
+    expect(panel.locator("#staff-name")).to_have_text("Alice")  # the store's only staff member
     panel.locator("[data-key=clear]").click()
     for digit in pin:
         panel.locator(f"[data-key='{digit}']").click()
@@ -110,13 +110,19 @@ def test_a_customer_joins_and_a_cashier_stamps_the_card(
 
     _enter_pin(till, "stamp-form", STAMPS_PIN)
     till.click("#stamp-submit")
-    expect(till.locator("#result")).to_have_text("1 stamp added: 1 of 10.")
-    expect(till.locator("#stamp-count")).to_have_text("1 / 10 stamps")
+    # Done: back on the lookup screen for the next customer, with what happened to whom.
+    expect(till.locator("#confirmation")).to_contain_text("Jane Doe")
+    expect(till.locator("#confirmation")).to_contain_text("1 stamp added: 1 of 10.")
     _check(artifacts, till, "terminal-stamped")
 
+    till.fill("#card-number", number)
+    till.click("#lookup")
+    expect(till.locator("#stamp-count")).to_have_text("1 / 10 stamps")
     _enter_pin(till, "stamp-form", "9999")
     till.click("#stamp-submit")
-    expect(till.locator("#result")).to_have_text(re.compile(r"^Wrong PIN\."))
+    expect(till.locator("#result")).to_have_text(
+        "Wrong PIN. 4 tries left before this PIN is locked."
+    )
     _check(artifacts, till, "terminal-wrong-pin")
 
     _enter_pin(till, "stamp-form", STAMPS_PIN)
@@ -125,6 +131,7 @@ def test_a_customer_joins_and_a_cashier_stamps_the_card(
         "Too soon: this card just got a stamp. Wait 15 more minutes."
     )
     expect(till.locator("#shift-operations")).to_contain_text(number[-4:])
+    expect(till.locator("#shift-operations")).to_contain_text("+1 stamp")
     _check(artifacts, till, "terminal-cooldown")
 
     # Back on the customer's phone, the open card page has updated itself: no reload.

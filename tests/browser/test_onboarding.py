@@ -139,7 +139,7 @@ def test_a_new_merchant_goes_from_sign_up_to_a_first_stamp(
     for digit in PIN:
         form.locator(f"[data-key='{digit}']").click()
     page.click("#stamp-submit")
-    expect(page.locator("#result")).to_have_text("1 stamp added: 1 of 8.")
+    expect(page.locator("#confirmation")).to_contain_text("1 stamp added: 1 of 8.")
     artifacts(page, "5-terminal-stamp")
 
     # Back home: all set, and the dashboard counts the stamp.

@@ -144,3 +144,19 @@ def test_who_may_manage_pins(loyalty: Loyalty) -> None:
         .status_code
         == 404
     )
+
+
+def test_a_wrong_pin_says_how_many_tries_remain_before_the_lock(loyalty: Loyalty) -> None:
+    card = new_card(loyalty)
+    refusals = [stamp(loyalty, card, pin="9999").json() for _ in range(4)]
+    assert {body["code"] for body in refusals} == {"pin_invalid"}
+    assert [body["attempts_remaining"] for body in refusals] == [4, 3, 2, 1]
+    assert refusals[2]["detail"] == "Wrong PIN. 2 tries left before this PIN is locked."
+    assert refusals[3]["detail"] == "Wrong PIN. 1 try left before this PIN is locked."
+    assert stamp(loyalty, card, pin="9999").json()["code"] == "pin_locked"
+
+
+def test_a_pin_of_another_store_is_refused_without_counting(loyalty: Loyalty) -> None:
+    card = new_card(loyalty)
+    body = stamp(loyalty, card, staff_pin_id=loyalty.points_pin_id, pin="9999").json()
+    assert body["code"] == "pin_invalid" and "attempts_remaining" not in body

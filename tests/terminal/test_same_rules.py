@@ -19,6 +19,7 @@ from cards.models import LoyaltyCard
 from cards.services import adjust
 from common.request_meta import RequestMeta
 from programs.models import LoyaltyProgram
+from staff.models import StaffPin
 from tests.cards.helpers import new_card, stamp
 from tests.conftest import POINTS_PIN, STAMPS_PIN, Loyalty, client_for
 
@@ -93,7 +94,17 @@ def _daily_limit(loyalty: Loyalty, till: Client) -> tuple[Callable[..., Any], st
 
 
 def _wrong_pin(loyalty: Loyalty, till: Client) -> tuple[Callable[..., Any], str]:
-    return _stamping(loyalty, till, new_card(loyalty), pin="9999"), "Wrong PIN."
+    card = new_card(loyalty)
+    fields = {"staff_pin_id": loyalty.stamps_pin_id, "pin": "9999", "quantity": 1}
+
+    def both(language: str) -> tuple[Any, str]:
+        # Each the first wrong PIN of its own (the count of tries left is in the words).
+        api = _in_the_api(loyalty, "stamp", card, language=language, **fields)
+        with schema_context(loyalty.merchant.schema_name):
+            StaffPin.objects.filter(pk=loyalty.stamps_pin_id).update(failed_attempts=0)
+        return api, _at_the_till(till, card, "stamp", **fields)
+
+    return both, "Wrong PIN. 4 tries left before this PIN is locked."
 
 
 def _locked_pin(loyalty: Loyalty, till: Client) -> tuple[Callable[..., Any], str]:
@@ -115,21 +126,6 @@ def _too_few_stamps(loyalty: Loyalty, till: Client) -> tuple[Callable[..., Any],
         )
 
     return both, "9 of 10"
-
-
-def _too_few_points(loyalty: Loyalty, till: Client) -> tuple[Callable[..., Any], str]:
-    till.post("/staff/store/", {"store": "bakery"})
-    card = new_card(loyalty, "bakery")
-    _give(loyalty, card, points=49)
-    fields = {"staff_pin_id": loyalty.points_pin_id, "pin": POINTS_PIN, "reward_id": "cake"}
-
-    def both(language: str) -> tuple[Any, str]:
-        return (
-            _in_the_api(loyalty, "points/redeem", card, language=language, **fields),
-            _at_the_till(till, card, "redeem-points", **fields),
-        )
-
-    return both, "49, the reward needs 50"
 
 
 def _another_stores_card(loyalty: Loyalty, till: Client) -> tuple[Callable[..., Any], str]:
@@ -173,10 +169,10 @@ def _stamping(loyalty: Loyalty, till: Client, card: LoyaltyCard, pin: str = STAM
         (_daily_limit, "daily_limit_reached", "en"),
         (_daily_limit, "daily_limit_reached", "de"),
         (_wrong_pin, "pin_invalid", "en"),
+        (_wrong_pin, "pin_invalid", "fr"),
         (_locked_pin, "pin_locked", "en"),
         (_locked_pin, "pin_locked", "lb"),
         (_too_few_stamps, "insufficient_stamps", "en"),
-        (_too_few_points, "insufficient_points", "en"),
         (_another_stores_card, "not_found", "en"),
     ],
 )
@@ -211,7 +207,7 @@ def test_the_till_the_card_page_and_the_api_agree_a_stamp_reward_is_ready(
         loyalty, "stamps/redeem", card, staff_pin_id=loyalty.stamps_pin_id, pin=STAMPS_PIN
     )
 
-    assert ('id="redeem-stamps-form"' in at_the_till) is ready
+    assert ('id="choose-redeem-stamps"' in at_the_till) is ready
     assert ("Reward ready: A free coffee" in at_the_till) is ready
     assert ("1 reward ready to redeem!" in card_page) is ready
     assert redeemed.status_code == (201 if ready else 409)
@@ -238,7 +234,7 @@ def test_the_till_the_card_page_and_the_api_agree_a_points_reward_is_affordable(
         reward_id="cake",
     )
 
-    assert ('id="redeem-points-form"' in at_the_till) is ready
+    assert ('id="choose-redeem-points"' in at_the_till) is ready
     assert ("Rewards available: A cake" in at_the_till) is ready
     assert ("You have enough points for a reward!" in card_page) is ready
     assert ('class="is-ready"' in card_page) is ready

@@ -147,13 +147,15 @@ def test_points_and_rewards_at_the_bakery(loyalty: Loyalty, cashier: Client) -> 
         follow=True,
     ).content.decode()
     assert "60 points added: the balance is 60." in done
+    page = cashier.get(f"/staff/card/{card.card_number}/?action=redeem-points").content.decode()
     redeemed = cashier.post(
-        f"/staff/card/{card.card_number}/redeem-points/",
+        f"/staff/card/{card.card_number}/",
         {
+            "action": "redeem-points",
             "reward_id": "cake",
             "staff_pin_id": loyalty.points_pin_id,
             "pin": POINTS_PIN,
-            "op": _op(done),
+            "op": _op(page),
         },
         follow=True,
     ).content.decode()
@@ -223,19 +225,32 @@ def test_owners_get_a_link_to_the_back_office_and_cashiers_do_not(
 def test_rewards_are_offered_only_when_the_card_has_one(loyalty: Loyalty, cashier: Client) -> None:
     card = new_card(loyalty)
     page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
-    assert 'id="stamp-form"' in page and 'id="redeem-stamps-form"' not in page
+    assert 'id="stamp-form"' in page and 'id="choose-redeem-stamps"' not in page
     with schema_context(loyalty.merchant.schema_name):
         adjust(card=card, stamps_delta=10, notes="paper card", meta=RequestMeta.system())
     page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
     assert "Reward ready: A free coffee" in page
+    # One form, one keypad: the reward is a choice next to the stamp, which stays the default.
+    assert 'id="choose-redeem-stamps"' in page and "Give reward: A free coffee" in page
+    assert 'id="stamp-form"' in page and page.count("data-keypad") == 1
+    page = cashier.get(
+        f"/staff/card/{card.card_number}/", {"action": "redeem-stamps"}
+    ).content.decode()
+    assert 'id="redeem-stamps-form"' in page and page.count("data-keypad") == 1
     redeemed = cashier.post(
-        f"/staff/card/{card.card_number}/redeem-stamps/",
-        {"staff_pin_id": loyalty.stamps_pin_id, "pin": STAMPS_PIN, "op": _op(page)},
+        f"/staff/card/{card.card_number}/",
+        {
+            "action": "redeem-stamps",
+            "staff_pin_id": loyalty.stamps_pin_id,
+            "pin": STAMPS_PIN,
+            "op": _op(page),
+        },
         follow=True,
     ).content.decode()
     assert "Reward given: A free coffee." in redeemed
-    assert 'id="redeem-stamps-form"' not in redeemed
     assert reload(loyalty, card).stamp_count == 0
+    again = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
+    assert 'id="choose-redeem-stamps"' not in again
 
 
 def test_a_points_reward_is_offered_once_the_balance_reaches_it(
@@ -244,16 +259,19 @@ def test_a_points_reward_is_offered_once_the_balance_reaches_it(
     cashier.post("/staff/store/", {"store": "bakery"})
     card = new_card(loyalty, "bakery")
     page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
-    assert 'id="points-form"' in page and 'id="redeem-points-form"' not in page
+    assert 'id="points-form"' in page and 'id="choose-redeem-points"' not in page
     with schema_context(loyalty.merchant.schema_name):
         adjust(card=card, points_delta=50, notes="welcome gift", meta=RequestMeta.system())
     page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
-    assert 'id="redeem-points-form"' in page and "Rewards available: A cake" in page
+    assert 'id="choose-redeem-points"' in page and "Rewards available: A cake" in page
+    # The reward choice lists what the balance pays for (a cake for 50), not the tart (100).
+    choice = cashier.get(
+        f"/staff/card/{card.card_number}/", {"action": "redeem-points"}
+    ).content.decode()
+    assert 'value="cake"' in choice and 'value="tart"' not in choice
 
 
-def test_the_card_screen_reads_the_pins_once_however_many_forms_it_shows(
-    loyalty: Loyalty, cashier: Client
-) -> None:
+def test_the_card_screen_reads_the_pins_once(loyalty: Loyalty, cashier: Client) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -262,6 +280,6 @@ def test_the_card_screen_reads_the_pins_once_however_many_forms_it_shows(
         adjust(card=card, stamps_delta=10, notes="paper card", meta=RequestMeta.system())
     with CaptureQueriesContext(connection) as queries:
         page = cashier.get(f"/staff/card/{card.card_number}/").content.decode()
-    assert 'id="stamp-form"' in page and 'id="redeem-stamps-form"' in page
+    assert 'id="stamp-form"' in page and 'id="choose-redeem-stamps"' in page
     pin_reads = [q["sql"] for q in queries.captured_queries if 'FROM "staff_staffpin"' in q["sql"]]
     assert len(pin_reads) == 1, pin_reads
