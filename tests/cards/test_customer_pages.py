@@ -121,7 +121,7 @@ def test_the_offer_is_one_sentence_on_the_join_page_and_the_poster(
 
     owner = signed_in(loyalty.merchant)
     with schema_context(loyalty.merchant.schema_name):
-        store_pk = program.store_id
+        store_pk = program.stores.get().pk
     poster = owner.get(f"/admin/programs/store/{store_pk}/poster/?language={language}")
     assert poster.status_code == 200
     assert f'<p class="benefit">{sentence}</p>' in poster.content.decode()
