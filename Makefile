@@ -46,9 +46,12 @@ run: migrate
 # again when it was the one that started it.
 STOP_EMBEDDED_PG_AFTER = if [ -z "$$DATABASE_URL" ] && ! $(PY) -m loyalty_saas.embedded_pg status >/dev/null; then \
 	  trap '$(PY) -m loyalty_saas.embedded_pg stop' EXIT; fi
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each with its own test database.
+TEST_WORKERS ?= 2
 test: install
 	@$(STOP_EMBEDDED_PG_AFTER); \
-	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0 && $(PY) -m pytest
+	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=.data -v 0 && \
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # The README's pictures: the browser test of the join → stamp → card flow, saving phone and tablet
 # views of the terminal and the card page, the card page with both wallet buttons, and the back

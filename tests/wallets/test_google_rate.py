@@ -185,8 +185,9 @@ def test_a_budget_of_zero_sends_without_waiting(
 
     arrived = arrivals(google_wallet)
     assert len(arrived) == 80
-    # Paced at even 80 a second they would take a whole second; unpaced, a fraction of it.
-    assert arrived[-1] - arrived[0] < 0.9
+    # Paced at even 40 a second they would take two seconds; unpaced, a fraction of that (80
+    # requests through the stand-in took 0.93 s on a busy 2-core machine, so no tighter bound).
+    assert arrived[-1] - arrived[0] < 1.9
     assert not shared_pace.exists(KEY_PREFIX + issuer)  # no schedule kept
 
 
