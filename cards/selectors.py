@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet, Value
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    CharField,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from cards.exceptions import CardNotFound, CustomerNotFound, InvalidCardNumber
 from cards.links import wallet_link_relations
 from cards.models import Customer, LoyaltyCard, LoyaltyTransaction
 from cards.numbers import is_valid_card_number, normalise_card_number
 from common.emails import normalise_email
-from programs.models import Store, normalise_store_code
+from programs.models import LoyaltyProgram, Store, normalise_store_code
 
 # Fewer digits would match most phone numbers.
 PHONE_SEARCH_MIN_DIGITS = 6
@@ -138,4 +151,67 @@ def card_for_email(*, store: Store, email: str) -> LoyaltyCard | None:
         LoyaltyCard.objects.filter(program__stores=store, customer__email__iexact=email.strip())
         .order_by("pk")
         .first()
+    )
+
+
+# --- Cards by state, as database conditions (lock-screen audiences, automations). They say in SQL
+# what LoyaltyCard.stamp_rewards_ready / can_afford say of one loaded card, and what
+# cards.services.maintenance.expire_points applies: a balance expires
+# ``points_expiration_days`` after the card's last activity (or its enrolment).
+
+STAMP_PROGRAM_TYPES = ("stamps", "hybrid")
+POINTS_PROGRAM_TYPES = ("points", "hybrid")
+
+
+def _cheapest_reward_by_program() -> dict[int, int]:
+    cheapest = {}
+    for program in LoyaltyProgram.objects.filter(loyalty_type__in=POINTS_PROGRAM_TYPES).only(
+        "pk", "points_rewards", "loyalty_type"
+    ):
+        costs = [reward["points_cost"] for reward in program.points_rewards or []]
+        if costs:
+            cheapest[program.pk] = min(costs)
+    return cheapest
+
+
+def reward_ready_condition() -> Q:
+    """Cards that could redeem a reward now: a full stamp card, or points paying for the
+    programme's cheapest reward."""
+    condition = Q(
+        program__loyalty_type__in=STAMP_PROGRAM_TYPES,
+        program__stamps_target__gt=0,
+        stamp_count__gte=F("program__stamps_target"),
+    )
+    for program_id, cost in _cheapest_reward_by_program().items():
+        condition |= Q(program_id=program_id, points_balance__gte=cost)
+    return condition
+
+
+def one_stamp_away_condition() -> Q:
+    """Cards one stamp short of their next stamp reward, with no stamp reward ready."""
+    return Q(
+        program__loyalty_type__in=STAMP_PROGRAM_TYPES,
+        program__stamps_target__gt=0,
+        stamp_count=F("program__stamps_target") - 1,
+    )
+
+
+def points_expire_at() -> ExpressionWrapper:
+    """When a card's points balance expires if nothing happens on it (null: never)."""
+    return ExpressionWrapper(
+        Coalesce("last_activity_at", "created_at")
+        + F("program__points_expiration_days") * timedelta(days=1),
+        output_field=DateTimeField(),
+    )
+
+
+def with_points_expiring(
+    cards: QuerySet[LoyaltyCard], *, now: datetime, within: timedelta
+) -> QuerySet[LoyaltyCard]:
+    """The cards whose points balance expires between ``now`` and ``now + within`` unless they
+    are used (expire_points takes them once that moment is past)."""
+    return (
+        cards.filter(program__points_expiration_days__isnull=False, points_balance__gt=0)
+        .annotate(points_expire_at=points_expire_at())
+        .filter(points_expire_at__gt=now, points_expire_at__lte=now + within)
     )

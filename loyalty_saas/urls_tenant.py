@@ -14,6 +14,7 @@ from common.admin import backoffice_site
 from common.media import media_file
 from insights.api.urls import vendor_urlpatterns as insights_vendor_api
 from merchants.views import healthz, sign_in_with_link
+from messaging.api.urls import vendor_urlpatterns as messaging_vendor_api
 from programs.api.urls import vendor_urlpatterns as program_vendor_api
 from staff.api.urls import vendor_urlpatterns as staff_vendor_api
 from wallets.api.urls import public_urlpatterns as wallet_public_api
@@ -37,7 +38,13 @@ urlpatterns = [
     path("api/v1/loyalty/", include(card_public_api + wallet_public_api)),
     path(
         "api/v1/vendor/loyalty/",
-        include(card_vendor_api + program_vendor_api + staff_vendor_api + insights_vendor_api),
+        include(
+            card_vendor_api
+            + program_vendor_api
+            + staff_vendor_api
+            + insights_vendor_api
+            + messaging_vendor_api
+        ),
     ),
     # The API is closed by default (settings); its description is public.
     path(

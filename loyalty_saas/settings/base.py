@@ -129,6 +129,8 @@ TENANT_APPS = [
     "wallets",
     # Reads the apps above (statistics); no models of its own yet.
     "insights",
+    # Lock-screen messages through both wallets: campaigns, automations, their reports.
+    "messaging",
 ]
 # Interfaces on top of the domain apps: no models of their own.
 INTERFACE_APPS = ["terminal", "demo"]
@@ -382,6 +384,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Every merchant's figures into the platform's tables (insights/platform.py): catches what
     # no announcement says (the 30-day windows moving on) and any roll-up a crash lost.
+    # Scheduled campaigns that are due, and messages whose quiet hours ended (messaging/tasks.py).
+    "sweep-messages": {
+        "task": "messaging.tasks.sweep_messages_everywhere_task",
+        "schedule": crontab(minute="*/5"),
+    },
     "rollup-platform-stats": {
         "task": "insights.tasks.rollup_platform_task",
         "schedule": crontab(minute="*/15"),
