@@ -163,11 +163,7 @@ def preview(
     holdout = round(sendable * rules.HOLDOUT_PERCENT / 100)
     waiting = 0
     if sendable:
-        zones = (
-            cards.filter(sendable_q)
-            .values("store__timezone")
-            .annotate(cards=Count("pk"))
-        )
+        zones = cards.filter(sendable_q).values("store__timezone").annotate(cards=Count("pk"))
         for row in zones:
             if rules.in_quiet_hours(
                 at, tz=row["store__timezone"], start=config.quiet_start, end=config.quiet_end
