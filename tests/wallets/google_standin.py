@@ -336,6 +336,11 @@ class GoogleStandIn:
             self.state.resources = {"loyaltyClass": {}, "loyaltyObject": {}}
             self.state.delay = 0.0
 
+    def clear_requests(self) -> None:
+        """Forget what arrived so far (what is stored stays)."""
+        with self.state.lock:
+            self.state.received.clear()
+
     def fail_next(
         self,
         status: int,
