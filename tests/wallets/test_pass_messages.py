@@ -180,7 +180,7 @@ def test_the_pass_always_shows_news_first_and_a_message_takes_its_place(
         "key": "news",
         "label": "label.news",
         "value": "text.no_news",
-        "changeMessage": "%@",
+        "changeMessage": "change.news",
     }
     assert "news_detail" not in {field["key"] for field in others}
     english = strings(before["en.lproj/pass.strings"])
@@ -189,6 +189,9 @@ def test_the_pass_always_shows_news_first_and_a_message_takes_its_place(
         translated = strings(before[f"{language}.lproj/pass.strings"])
         assert translated["label.news"] != "News", language
         assert translated["text.no_news"] != "No news yet", language
+    for language in ("en", "fr", "de", "lb"):
+        # On the lock screen: the message itself.
+        assert strings(before[f"{language}.lproj/pass.strings"])["change.news"] == "%@"
 
     outcomes = post(
         loyalty,
@@ -202,7 +205,7 @@ def test_the_pass_always_shows_news_first_and_a_message_takes_its_place(
         "key": "news",
         "label": "label.news",
         "value": "A free coffee is waiting",  # as written: already in the customer's language
-        "changeMessage": "%@",
+        "changeMessage": "change.news",
     }
     assert detail == {
         "key": "news_detail",

@@ -120,13 +120,14 @@ def _message_fields(wallet_pass: WalletPass) -> list[dict[str, Any]]:
     The "news" field is there even before the first message, with a placeholder: Wallet shows a
     field's ``changeMessage`` on the lock screen only when the field's value differs from the
     pass the phone had, so the field must exist in every version for its first message to be
-    announced. ``%@`` alone: the lock screen shows the message itself."""
+    announced. Its change message is ``%@`` alone in every language (``strings.CHANGE_NEWS``):
+    the lock screen shows the message itself."""
     fields: list[dict[str, Any]] = [
         {
             "key": "news",
             "label": keys.LABEL_NEWS,
             "value": wallet_pass.message_text or keys.TEXT_NO_NEWS,
-            "changeMessage": "%@",
+            "changeMessage": keys.CHANGE_NEWS,
         }
     ]
     if wallet_pass.message_text and wallet_pass.message_detail:

@@ -40,6 +40,7 @@ LABEL_NEWS_DETAIL = "label.news_detail"
 CHANGE_STAMPS = "change.stamps"
 CHANGE_POINTS = "change.points"
 CHANGE_REWARD = "change.reward"
+CHANGE_NEWS = "change.news"
 TEXT_HOW_IT_WORKS = "text.how_it_works"
 TEXT_TERMS = "text.terms"
 TEXT_RELEVANT = "text.relevant"
@@ -144,6 +145,9 @@ def texts(facts: PassFacts) -> dict[str, str]:
         CHANGE_STAMPS: _("You now have %@ stamps"),
         CHANGE_POINTS: _("You now have %@ points"),
         CHANGE_REWARD: _("Next reward: %@"),
+        # The merchant's message itself on the lock screen, in every language (not translated:
+        # the message is already in the customer's).
+        CHANGE_NEWS: "%@",
         TEXT_HOW_IT_WORKS: _how_it_works(facts),
         TEXT_TERMS: _(
             "Stamps and points have no cash value and cannot be exchanged for money. One card "
