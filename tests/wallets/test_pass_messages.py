@@ -278,7 +278,7 @@ def test_a_message_is_a_new_version_the_phone_lists_and_downloads(
 
 
 def test_a_message_reaches_exactly_the_given_cards_devices_and_objects(
-    loyalty: Loyalty, apple: ApnsStandIn, google: GoogleStandIn
+    loyalty: Loyalty, apple: ApnsStandIn, google: GoogleStandIn, django_assert_num_queries: Any
 ) -> None:
     jane = card_with_passes(loyalty, "jane@example.com", tokens=(TOKEN_A, TOKEN_B))
     joe = card_with_passes(loyalty, "joe@example.com", tokens=(TOKEN_C,), on_google=False)
@@ -286,8 +286,11 @@ def test_a_message_reaches_exactly_the_given_cards_devices_and_objects(
     left_out = card_with_passes(loyalty, "left@example.com", tokens=(TOKEN_D,))
     no_pass = new_card(loyalty, email="nopass@example.com")
     with schema_context(loyalty.merchant.schema_name):
-        reach = wallet_reach([jane.pk, joe.pk, ann.pk, left_out.pk, no_pass.pk])
-        counts = reach_counts(LoyaltyCard.objects.values("pk"))
+        assert LoyaltyCard.objects.exists()  # the schema's search path set
+        with django_assert_num_queries(1):
+            reach = wallet_reach([jane.pk, joe.pk, ann.pk, left_out.pk, no_pass.pk])
+        with django_assert_num_queries(1):  # a preview of any number of cards
+            counts = reach_counts(LoyaltyCard.objects.values("pk"))
     assert reach == {
         jane.pk: Reach(apple=True, google=True),
         joe.pk: Reach(apple=True, google=False),
