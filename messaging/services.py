@@ -39,7 +39,7 @@ from messaging.models import (
 )
 from messaging.selectors import message_cards, messaging_settings
 from programs.models import LoyaltyProgram, Store
-from wallets.messages import PassMessage, post_messages, wallet_reach
+from wallets.messages import MessageOutcome, PassMessage, post_messages, wallet_reach
 
 logger = logging.getLogger("messaging")
 
@@ -424,6 +424,23 @@ def _pass_message(delivery: Delivery) -> PassMessage:
     )
 
 
+def _retry_unanswered_pushes(outcomes: dict[int, MessageOutcome]) -> None:
+    """Devices APNs gave no answer for get the push again later (the pass already shows the
+    message; the push only tells the device to fetch it), with the wallets' own retries."""
+    from wallets.tasks import push_cards_task
+
+    retry = {
+        card_id: outcome.apple_retry_registration_ids
+        for card_id, outcome in outcomes.items()
+        if outcome.apple_retry_registration_ids
+    }
+    if retry:
+        push_cards_task.delay(
+            card_ids=sorted(retry),
+            registration_ids=sorted(pk for pks in retry.values() for pk in pks),
+        )
+
+
 def deliver(*, delivery_ids: Sequence[int], now: dt.datetime | None = None) -> DeliveryReport:
     """Send these deliveries (those still pending, or waiting and due): each is skipped with its
     reason, held for quiet hours, or claimed and sent through the wallets the card is on.
@@ -436,6 +453,7 @@ def deliver(*, delivery_ids: Sequence[int], now: dt.datetime | None = None) -> D
     claimed = _claim(delivery_ids, now, report)
     if claimed:
         outcomes = post_messages([_pass_message(delivery) for delivery in claimed], now=now)
+        _retry_unanswered_pushes(outcomes)
         for delivery in claimed:
             outcome = outcomes.get(delivery.card_id)
             delivery.apple = outcome.apple if outcome and outcome.apple != "none" else ""
