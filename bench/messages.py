@@ -83,9 +83,32 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children that were waited for (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its living descendants (Linux)."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on this machine (the server is shared by all)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
 
 
 def free_port() -> int:
@@ -423,6 +446,7 @@ def run(options: argparse.Namespace, *, apns_pid: int, google_pid: int) -> None:
         busy = cashier(numbers[half:-40])
         worker_cpu = cpu_seconds(worker.pid)
         apns_cpu, google_cpu = cpu_seconds(apns_pid), cpu_seconds(google_pid)
+        database_cpu, server_cpu = postgres_cpu_seconds(), cpu_seconds(server.pid)
         busy.start()
         sent_at = time.perf_counter()
         with schema_context(SLUG):
@@ -453,6 +477,8 @@ def run(options: argparse.Namespace, *, apns_pid: int, google_pid: int) -> None:
         worker_cpu = cpu_seconds(worker.pid) - worker_cpu
         apns_cpu = cpu_seconds(apns_pid) - apns_cpu
         google_cpu = cpu_seconds(google_pid) - google_cpu
+        database_cpu = postgres_cpu_seconds() - database_cpu
+        server_cpu = cpu_seconds(server.pid) - server_cpu
     finally:
         for process in (server, worker):
             stop(process)
@@ -473,8 +499,10 @@ def run(options: argparse.Namespace, *, apns_pid: int, google_pid: int) -> None:
         + ", ".join(f"{name} {value}" for name, value in sorted(counts.items()))
     )
     print(
-        f"  worker CPU {worker_cpu:.1f} s ({worker_cpu / options.cards * 1000:.2f} ms per card), "
-        f"stand-ins' CPU: APNs {apns_cpu:.1f} s, Google {google_cpu:.1f} s; Google paced at "
+        f"  CPU during it: worker {worker_cpu:.1f} s ({worker_cpu / options.cards * 1000:.2f} ms "
+        f"per card), PostgreSQL {database_cpu:.1f} s (all its processes), gunicorn "
+        f"{server_cpu:.1f} s, stand-ins APNs {apns_cpu:.1f} s, Google {google_cpu:.1f} s; "
+        f"Google paced at "
         f"{options.google_rps:g} requests/s (0: unpaced); at the production pace of 15/s its "
         f"{google_sent} messages would take {google_sent / 15 / 60:.0f} min"
     )

@@ -326,8 +326,15 @@ def _lock_budgets(customer_ids: Iterable[int]) -> None:
     end of the transaction. Keyed by schema too: advisory locks are database-wide."""
     schema_key = zlib.crc32(connection.schema_name.encode()) & 0x7FFFFFFF
     with connection.cursor() as cursor:
-        for customer_id in sorted(set(customer_ids)):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [schema_key, customer_id])
+        # One statement: the ORDER BY makes PostgreSQL take them in id order.
+        cursor.execute(
+            # One 64-bit key: the schema's hash in the high half, the customer's id in the low
+            # (ids past 2**32 would only share a lock, never skip one).
+            "SELECT count(pg_advisory_xact_lock((%s::bigint << 32) | (customer_id & 4294967295)))"
+            " FROM "
+            "(SELECT unnest(%s::bigint[]) AS customer_id ORDER BY 1) AS ordered",
+            [schema_key, sorted(set(customer_ids))],
+        )
 
 
 def _sent_counts(
@@ -405,10 +412,18 @@ def _claim(delivery_ids: Sequence[int], now: dt.datetime, report: DeliveryReport
             week[customer.pk] = week.get(customer.pk, 0) + 1
             day[card.pk] = day.get(card.pk, 0) + 1
             claimed.append(delivery)
-        Delivery.objects.bulk_update(
-            deliveries, ["status", "skip_reason", "waited", "not_before", "sent_at"]
-        )
+        _save_grouped(deliveries, ["status", "skip_reason", "waited", "not_before", "sent_at"])
     return claimed
+
+
+def _save_grouped(deliveries: Sequence[Delivery], fields: list[str]) -> None:
+    """Save these fields of the deliveries: one UPDATE per distinct set of values (a batch has
+    a handful: sent, skipped for a reason, waiting until a time), not a CASE per row."""
+    groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for delivery in deliveries:
+        groups[tuple(getattr(delivery, name) for name in fields)].append(delivery.pk)
+    for values, pks in groups.items():
+        Delivery.objects.filter(pk__in=pks).update(**dict(zip(fields, values, strict=True)))
 
 
 def _pass_message(delivery: Delivery) -> PassMessage:
@@ -471,7 +486,7 @@ def deliver(*, delivery_ids: Sequence[int], now: dt.datetime | None = None) -> D
             else:
                 delivery.status, delivery.sent_at = DeliveryStatus.FAILED, None
                 report.failed += 1
-        Delivery.objects.bulk_update(
+        _save_grouped(
             claimed,
             ["status", "skip_reason", "sent_at", "apple", "apple_devices", "google", "error"],
         )
