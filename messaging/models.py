@@ -167,9 +167,15 @@ class Message(TimeStampedModel):
         return self.kind == MessageKind.CAMPAIGN or self.trigger not in SERVICE_TRIGGERS
 
 
+# A delivery in these counts in its customer's budget.
+SPENDING_STATUSES = ("sending", "sent")
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     WAITING = "waiting", _("Waiting for quiet hours to end")
+    # Claimed under the budget, being sent through the wallets now (counts in the budget).
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     SKIPPED = "skipped", _("Skipped")
     FAILED = "failed", _("Failed")
@@ -243,7 +249,7 @@ class Delivery(models.Model):
             # The budget: a customer's messages sent in the last days.
             models.Index(
                 fields=["customer", "sent_at"],
-                condition=models.Q(status="sent"),
+                condition=models.Q(status__in=["sending", "sent"]),
                 name="messaging_delivery_budget",
             ),
             models.Index(fields=["message", "status"], name="messaging_delivery_report"),

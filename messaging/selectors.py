@@ -14,6 +14,7 @@ from cards.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from cards.selectors import one_stamp_away_condition, reward_ready_condition, with_points_expiring
 from messaging import rules
 from messaging.models import (
+    SPENDING_STATUSES,
     Audience,
     Delivery,
     DeliveryStatus,
@@ -103,7 +104,7 @@ def _has_google() -> Exists:
 def spent_budget_customers(*, now: dt.datetime, weekly_cap: int) -> QuerySet[Delivery]:
     """Customer ids that have had their week's messages."""
     return (
-        Delivery.objects.filter(status=DeliveryStatus.SENT, sent_at__gt=now - rules.WEEK)
+        Delivery.objects.filter(status__in=SPENDING_STATUSES, sent_at__gt=now - rules.WEEK)
         .values("customer_id")
         .annotate(sent=Count("pk"))
         .filter(sent__gte=weekly_cap)
@@ -227,7 +228,7 @@ def report(message: Message) -> Report:
         google_sent=Count("pk", filter=Q(google=WalletResult.SENT)),
         waiting=Count("pk", filter=Q(status=DeliveryStatus.WAITING)),
         waited=Count("pk", filter=Q(status=DeliveryStatus.SENT, waited=True)),
-        pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
+        pending=Count("pk", filter=Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])),
         failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
         holdout=Count("pk", filter=Q(status=DeliveryStatus.HOLDOUT)),
         **{

@@ -27,6 +27,7 @@ from messaging import rules
 from messaging.models import (
     AUDIENCES_WITH_DAYS,
     AUDIENCES_WITH_STORE,
+    SPENDING_STATUSES,
     Audience,
     Delivery,
     DeliveryStatus,
@@ -45,6 +46,9 @@ logger = logging.getLogger("messaging")
 
 FANOUT_CHUNK = 2000  # delivery rows written per statement
 DELIVERY_BATCH = 500  # deliveries per task: one APNs connection, Google paced request by request
+# A delivery still "sending" this long after its claim lost its worker: the sweep sends it again.
+# Longer than a batch takes at Google's pace (500 objects at 15 a second: under a minute).
+STALE_SENDING = dt.timedelta(minutes=15)
 
 
 # --- Campaigns
@@ -246,9 +250,10 @@ def _batches(ids: Iterable[int], size: int = DELIVERY_BATCH) -> list[list[int]]:
 
 
 def finish_if_done(*, message_id: int) -> None:
-    """A sending campaign with nothing left pending or waiting is sent."""
+    """A sending campaign with nothing left pending, waiting or being sent is sent."""
     left = Delivery.objects.filter(
-        message_id=message_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.WAITING]
+        message_id=message_id,
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.WAITING, DeliveryStatus.SENDING],
     ).exists()
     if not left:
         Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
@@ -340,7 +345,7 @@ def _lock_budgets(customer_ids: Iterable[int]) -> None:
 def _sent_counts(
     *, customer_ids: set[int], card_ids: set[int], now: dt.datetime
 ) -> tuple[dict[int, int], dict[int, int]]:
-    sent = Delivery.objects.filter(status=DeliveryStatus.SENT)
+    sent = Delivery.objects.filter(status__in=SPENDING_STATUSES)
     week = dict(
         sent.filter(customer_id__in=customer_ids, sent_at__gt=now - rules.WEEK)
         .values_list("customer_id")
@@ -366,11 +371,19 @@ def _claim(delivery_ids: Sequence[int], now: dt.datetime, report: DeliveryReport
             .filter(
                 Q(status=DeliveryStatus.PENDING)
                 | Q(status=DeliveryStatus.WAITING, not_before__lte=now)
+                | Q(status=DeliveryStatus.SENDING, sent_at__lt=now - STALE_SENDING)
             )
             .order_by("pk")
         )
         if not deliveries:
             return []
+        # Claimed before by a worker that died while sending: decided then (and counted in the
+        # budget), sent again now; the wallets drop what that worker did deliver.
+        stale = [d for d in deliveries if d.status == DeliveryStatus.SENDING]
+        for delivery in stale:
+            delivery.sent_at = now
+            claimed.append(delivery)
+        deliveries = [d for d in deliveries if d.status != DeliveryStatus.SENDING]
         reach = wallet_reach([delivery.card_id for delivery in deliveries])
         _lock_budgets(delivery.customer_id for delivery in deliveries)
         week, day = _sent_counts(
@@ -408,11 +421,13 @@ def _claim(delivery_ids: Sequence[int], now: dt.datetime, report: DeliveryReport
                 )
                 report.waiting += 1
                 continue
-            delivery.status, delivery.sent_at = DeliveryStatus.SENT, now
+            delivery.status, delivery.sent_at = DeliveryStatus.SENDING, now
             week[customer.pk] = week.get(customer.pk, 0) + 1
             day[card.pk] = day.get(card.pk, 0) + 1
             claimed.append(delivery)
-        _save_grouped(deliveries, ["status", "skip_reason", "waited", "not_before", "sent_at"])
+        _save_grouped(
+            deliveries + stale, ["status", "skip_reason", "waited", "not_before", "sent_at"]
+        )
     return claimed
 
 
@@ -477,6 +492,7 @@ def deliver(*, delivery_ids: Sequence[int], now: dt.datetime | None = None) -> D
             delivery.error = (outcome.error if outcome else "")[:300]
             reached = WalletResult.SENT in (delivery.apple, delivery.google)
             if reached:
+                delivery.status = DeliveryStatus.SENT
                 report.sent += 1
             elif delivery.google == WalletResult.BUDGET and delivery.apple != WalletResult.FAILED:
                 # Google's own daily limit (reward notifications count there too).
@@ -501,14 +517,16 @@ def deliver(*, delivery_ids: Sequence[int], now: dt.datetime | None = None) -> D
 
 
 def due_work(*, now: dt.datetime | None = None) -> tuple[list[int], list[list[int]]]:
-    """For the sweep: campaigns due to start, and deliveries whose quiet hours are over."""
+    """For the sweep: campaigns due to start, deliveries whose quiet hours are over, and those
+    whose worker died while sending them."""
     now = now or timezone.now()
     campaigns = list(
         Message.objects.filter(
             kind=MessageKind.CAMPAIGN, status=MessageStatus.SCHEDULED, send_at__lte=now
         ).values_list("pk", flat=True)
     )
-    waiting = Delivery.objects.filter(status=DeliveryStatus.WAITING, not_before__lte=now).order_by(
-        "pk"
-    )
-    return campaigns, _batches(waiting.values_list("pk", flat=True))
+    due = Delivery.objects.filter(
+        Q(status=DeliveryStatus.WAITING, not_before__lte=now)
+        | Q(status=DeliveryStatus.SENDING, sent_at__lt=now - STALE_SENDING)
+    ).order_by("pk")
+    return campaigns, _batches(due.values_list("pk", flat=True))

@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('occasion', models.CharField(blank=True, max_length=40, verbose_name='occasion')),
                 ('language', models.CharField(blank=True, max_length=8, verbose_name='language')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('waiting', 'Waiting for quiet hours to end'), ('sent', 'Sent'), ('skipped', 'Skipped'), ('failed', 'Failed'), ('holdout', 'Held out')], default='pending', max_length=10, verbose_name='status')),
+                ('status', models.CharField(choices=[('pending', 'Pending'), ('waiting', 'Waiting for quiet hours to end'), ('sending', 'Sending'), ('sent', 'Sent'), ('skipped', 'Skipped'), ('failed', 'Failed'), ('holdout', 'Held out')], default='pending', max_length=10, verbose_name='status')),
                 ('skip_reason', models.CharField(blank=True, choices=[('no_pass', 'No wallet pass'), ('no_consent', 'No marketing consent'), ('budget', 'Message budget spent'), ('quiet_hours', 'Quiet hours'), ('inactive', 'Card blocked'), ('cancelled', 'Campaign cancelled')], max_length=12, verbose_name='skipped because')),
                 ('waited', models.BooleanField(default=False, verbose_name='waited for quiet hours')),
                 ('not_before', models.DateTimeField(blank=True, null=True, verbose_name='not before')),
@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'delivery',
                 'verbose_name_plural': 'deliveries',
                 'indexes': [
-                    models.Index(condition=models.Q(('status', 'sent')), fields=['customer', 'sent_at'], name='messaging_delivery_budget'),
+                    models.Index(condition=models.Q(('status__in', ['sending', 'sent'])), fields=['customer', 'sent_at'], name='messaging_delivery_budget'),
                     models.Index(fields=['message', 'status'], name='messaging_delivery_report'),
                     models.Index(condition=models.Q(('status', 'waiting')), fields=['not_before'], name='messaging_delivery_waiting'),
                 ],

@@ -282,3 +282,29 @@ def test_quiet_hours_hold_the_send_until_they_end(
     settle()
     by_card = {card.pk: token for card, token in zip(cards, tokens, strict=True)}
     assert _pushed_tokens(apns_on) == {by_card[card_id] for card_id in waited}
+
+
+def test_a_send_whose_worker_died_is_finished_by_the_sweep(
+    shop: Loyalty, apns_on: ApnsStandIn
+) -> None:
+    cards, tokens = _reachable(shop, 4, "s")
+    message = _draft(shop)
+    with schema_context(shop.merchant.schema_name):
+        from messaging.services import start_campaign
+
+        Message.objects.filter(pk=message.pk).update(status="scheduled", send_at=timezone.now())
+        batches = start_campaign(message_id=message.pk)
+        # A worker claimed the batch and died before any push: "sending" for 20 minutes.
+        claimed_at = timezone.now() - dt.timedelta(minutes=20)
+        Delivery.objects.filter(pk__in=batches[0]).update(status="sending", sent_at=claimed_at)
+        assert sweep_messages_task() == 1
+        rows = Delivery.objects.filter(message=message).exclude(status=DeliveryStatus.HOLDOUT)
+        assert {row.status for row in rows} == {DeliveryStatus.SENT}
+        message.refresh_from_db()
+        assert message.status == "sent"
+        # Swept again: nothing is sent twice.
+        assert sweep_messages_task() == 0
+    by_card = {card.pk: token for card, token in zip(cards, tokens, strict=True)}
+    assert sorted(r.token for r in apns_on.received()) == sorted(
+        by_card[row.card_id] for row in rows
+    )
