@@ -28,6 +28,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cards.models import LoyaltyCard
+from common.bulk import update_rows
 from wallets.apple import apns
 from wallets.apple.apns import PushResult, PushStatus
 from wallets.apple.credentials import AppleCredentialsError
@@ -233,7 +234,7 @@ def _record(
                 wallet_pass.updated_at = written_at
                 changed.append(wallet_pass)
         if changed:
-            WalletPass.objects.bulk_update(changed, _MESSAGE_FIELDS)
+            update_rows(changed, _MESSAGE_FIELDS)
     return plan
 
 
@@ -349,9 +350,7 @@ def _settle(
                 wallet_pass.google_notified_at = moments
             wallet_pass.updated_at = written_at
         if rows:
-            WalletPass.objects.bulk_update(
-                rows, ["google_message_id", "google_notified_at", "updated_at"]
-            )
+            update_rows(rows, ["google_message_id", "google_notified_at", "updated_at"])
         if gone:
             remove_dead_tokens(gone)
 
