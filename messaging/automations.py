@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from cards.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionType
 from cards.selectors import reward_ready_condition
-from messaging.models import Audience, Message, MessageKind, Trigger
+from messaging.models import Audience, Delivery, Message, MessageKind, Trigger
 from messaging.selectors import audience_cards
 from messaging.services import (
     DELIVERY_BATCH,
@@ -260,10 +260,11 @@ def birthday_matches(local_day: dt.date) -> list[tuple[int, int]]:
     return matches
 
 
-def birthday_rows(*, now: dt.datetime) -> Iterator[CardRow]:
+def birthday_rows(*, message_id: int, now: dt.datetime) -> Iterator[CardRow]:
     """Customers whose birthday it is today in the time zone of the store of their card. One
-    message per customer, not per card: on the card with a pass on a wallet, else the one used
-    last. Occasion: the year, so once a year."""
+    message per customer and year, not per card: on the card with a pass on a wallet, else the
+    one used last; a customer with cards in two time zones keeps the card of the first day.
+    Occasion: the year."""
     cards = _living_cards().filter(customer__birth_month__isnull=False)
     zones = cards.values_list("store__timezone", flat=True).distinct()
     condition = Q(pk__in=[])
@@ -291,8 +292,23 @@ def birthday_rows(*, now: dt.datetime) -> Iterator[CardRow]:
         .distinct("customer_id")
         .values_list("pk", "customer_id", "customer__locale", "store__timezone")
     )
-    for card_id, customer_id, locale, zone in chosen.iterator(chunk_size=FANOUT_CHUNK):
-        yield card_id, customer_id, locale, str(now.astimezone(ZoneInfo(zone)).year)
+    rows = chosen.iterator(chunk_size=FANOUT_CHUNK)
+    for chunk in _chunks(rows, FANOUT_CHUNK):
+        years = {str(now.astimezone(ZoneInfo(zone)).year) for *_rest, zone in chunk}
+        had = dict(
+            Delivery.objects.filter(
+                message_id=message_id,
+                occasion__in=years,
+                customer_id__in=[row[1] for row in chunk],
+            ).values_list("customer_id", "card_id")
+        )
+        for card_id, customer_id, locale, zone in chunk:
+            yield (
+                had.get(customer_id, card_id),
+                customer_id,
+                locale,
+                str(now.astimezone(ZoneInfo(zone)).year),
+            )
 
 
 def _chunks(rows: Iterable, size: int) -> Iterator[list]:
@@ -316,7 +332,7 @@ def _rows_for(message: Message, *, now: dt.datetime) -> Iterator[CardRow]:
     if trigger == Trigger.POINTS_EXPIRING:
         return points_expiring_rows(now=now)
     if trigger == Trigger.BIRTHDAY:
-        return birthday_rows(now=now)
+        return birthday_rows(message_id=message.pk, now=now)
     return iter(())
 
 
