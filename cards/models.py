@@ -235,6 +235,23 @@ class LoyaltyCard(TimeStampedModel):
             return 0
         return self.stamp_count // program.stamps_target
 
+    @property
+    def has_reward_ready(self) -> bool:
+        """Whether any reward could be redeemed now: a full stamp card or an affordable points
+        reward (``cards.selectors.reward_ready_condition`` says the same in SQL)."""
+        return bool(self.stamp_rewards_ready or self.affordable_rewards)
+
+    @property
+    def is_one_stamp_away(self) -> bool:
+        """One stamp short of the next stamp reward, with none ready
+        (``cards.selectors.one_stamp_away_condition`` says the same in SQL)."""
+        program = self.program
+        return bool(
+            program.has_stamps
+            and program.stamps_target
+            and self.stamp_count == program.stamps_target - 1
+        )
+
     def can_afford(self, reward: dict) -> bool:
         """Whether the points balance pays for ``reward`` (one of the programme's rewards)."""
         return reward["points_cost"] <= self.points_balance

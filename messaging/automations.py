@@ -2,8 +2,8 @@
 
 Event automations (welcome, one stamp away, reward ready) follow the engine's announcements: the
 ledger row of the operation says what the card was before and after it, and the card's own rules
-(``LoyaltyCard.stamp_rewards_ready``, ``affordable_rewards``) are asked of both states, so "a
-reward became ready" means what the terminal and the passes mean by "ready".
+(``LoyaltyCard.stamp_rewards_ready``, ``affordable_rewards``, ``is_one_stamp_away``) are asked of
+both states, so "a reward became ready" means what the terminal and the passes mean by "ready".
 
 Daily automations (reward not redeemed, win-back, points expiring, birthday) are found by a sweep
 once a day per merchant. Each delivery's ``occasion`` makes it once per event: a re-run of the
@@ -86,16 +86,6 @@ def _reward_became_ready(before: LoyaltyCard, after: LoyaltyCard) -> bool:
     return any(reward["id"] not in had for reward in after.affordable_rewards)
 
 
-def _one_stamp_away(card: LoyaltyCard) -> bool:
-    """The state ``cards.selectors.one_stamp_away_condition`` names, of one loaded card."""
-    program = card.program
-    return bool(
-        program.has_stamps
-        and program.stamps_target
-        and card.stamp_count == program.stamps_target - 1
-    )
-
-
 def _event_triggers(txn: LoyaltyTransaction) -> list[str]:
     """What the operation ``txn`` made due: a reward that became ready, else (a stamp that
     brought the card to one short of its next reward) one stamp away."""
@@ -111,7 +101,7 @@ def _event_triggers(txn: LoyaltyTransaction) -> list[str]:
     if (
         txn.transaction_type == TransactionType.STAMP_EARNED
         and txn.stamps_delta > 0
-        and _one_stamp_away(after)
+        and after.is_one_stamp_away
     ):
         return [Trigger.ONE_STAMP_AWAY]
     return []
@@ -205,10 +195,10 @@ def reward_not_redeemed_rows(*, days: int, now: dt.datetime) -> Iterator[CardRow
                 card, stamps=stamps_after - stamps_delta, points=points_after - points_delta
             )
             after = _with_balances(card, stamps=stamps_after, points=points_after)
-            if not (_is_ready(before) and _is_ready(after)):
+            if not (before.has_reward_ready and after.has_reward_ready):
                 broken.add(card_id)
         for card in chunk:
-            if card.pk in broken or not _is_ready(card):
+            if card.pk in broken or not card.has_reward_ready:
                 continue
             yield (
                 card.pk,
@@ -216,10 +206,6 @@ def reward_not_redeemed_rows(*, days: int, now: dt.datetime) -> Iterator[CardRow
                 customers[card.customer_id],
                 f"r{card.last_redemption or 0}",
             )
-
-
-def _is_ready(card: LoyaltyCard) -> bool:
-    return bool(card.stamp_rewards_ready or card.affordable_rewards)
 
 
 def win_back_rows(*, days: int, now: dt.datetime) -> Iterator[CardRow]:
