@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import operator
+import re
 import secrets
 from dataclasses import dataclass
+from functools import reduce
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +19,36 @@ from common.models import TimeStampedModel
 from common.validators import refuse_control_characters
 from programs.rules import stamp_grid_columns
 
+# Birthdays are a day and a month (no year: we do not need the age). 29 February is a birthday;
+# in other years it is celebrated on 28 February (messaging.automations).
+DAYS_IN_MONTH = {
+    1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31
+}  # fmt: skip
+
+
+def is_valid_birthday(month: int, day: int) -> bool:
+    return month in DAYS_IN_MONTH and 1 <= day <= DAYS_IN_MONTH[month]
+
+
+def parse_birthday(text: str) -> tuple[int, int] | None:
+    """``"MM-DD"`` as (month, day); None when it is not a day of the year."""
+    match = re.fullmatch(r"(\d{2})-(\d{2})", text.strip())
+    if match is None:
+        return None
+    month, day = int(match.group(1)), int(match.group(2))
+    return (month, day) if is_valid_birthday(month, day) else None
+
+
+def _valid_birthday_condition() -> models.Q:
+    by_length: dict[int, list[int]] = {}
+    for month, days in DAYS_IN_MONTH.items():
+        by_length.setdefault(days, []).append(month)
+    conditions = [
+        models.Q(birth_month__in=months, birth_day__gte=1, birth_day__lte=days)
+        for days, months in sorted(by_length.items())
+    ]
+    return reduce(operator.or_, conditions)
+
 
 class Customer(TimeStampedModel):
     name = models.CharField(_("name"), max_length=200, validators=[refuse_control_characters])
@@ -27,6 +60,9 @@ class Customer(TimeStampedModel):
         _("marketing consent given at"), null=True, blank=True
     )
     total_spent_cents = models.BigIntegerField(_("total spent (cents)"), default=0)
+    # Optional, asked at enrolment for the birthday message: both or neither (a constraint).
+    birth_month = models.PositiveSmallIntegerField(_("birth month"), null=True, blank=True)
+    birth_day = models.PositiveSmallIntegerField(_("birth day"), null=True, blank=True)
     external_id = models.CharField(
         _("external ID"),
         max_length=100,
@@ -68,11 +104,36 @@ class Customer(TimeStampedModel):
                 name="customer_external_id_unique",
                 violation_error_message=_("A customer with this external ID already exists."),
             ),
+            # A birthday is a real day of the year (29 February included), or not given at all.
+            # (Both columns named: a comparison with one NULL column would let the row pass.)
+            models.CheckConstraint(
+                condition=models.Q(birth_month__isnull=True, birth_day__isnull=True)
+                | (
+                    models.Q(birth_month__isnull=False, birth_day__isnull=False)
+                    & _valid_birthday_condition()
+                ),
+                name="customer_birthday_valid",
+            ),
         ]
-        indexes = [models.Index(fields=["external_id"], name="customer_external_id_idx")]
+        indexes = [
+            models.Index(fields=["external_id"], name="customer_external_id_idx"),
+            # The daily birthday automation looks customers up by day of the year.
+            models.Index(
+                fields=["birth_month", "birth_day"],
+                condition=models.Q(birth_month__isnull=False),
+                name="customer_birthday_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    @property
+    def birthday(self) -> str | None:
+        """``"MM-DD"``, or None when not given."""
+        if self.birth_month is None or self.birth_day is None:
+            return None
+        return f"{self.birth_month:02d}-{self.birth_day:02d}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         # Stored normalised so exact lookups agree with the case-insensitive unique index.
@@ -173,6 +234,23 @@ class LoyaltyCard(TimeStampedModel):
         if not program.has_stamps or not program.stamps_target:
             return 0
         return self.stamp_count // program.stamps_target
+
+    @property
+    def has_reward_ready(self) -> bool:
+        """Whether any reward could be redeemed now: a full stamp card or an affordable points
+        reward (``cards.selectors.reward_ready_condition`` says the same in SQL)."""
+        return bool(self.stamp_rewards_ready or self.affordable_rewards)
+
+    @property
+    def is_one_stamp_away(self) -> bool:
+        """One stamp short of the next stamp reward, with none ready
+        (``cards.selectors.one_stamp_away_condition`` says the same in SQL)."""
+        program = self.program
+        return bool(
+            program.has_stamps
+            and program.stamps_target
+            and self.stamp_count == program.stamps_target - 1
+        )
 
     def can_afford(self, reward: dict) -> bool:
         """Whether the points balance pays for ``reward`` (one of the programme's rewards)."""

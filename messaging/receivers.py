@@ -1,7 +1,8 @@
 """Automations that follow the engine's announcements (connected in MessagingConfig.ready()).
 
-They run after commit, often inside a cashier's request: they only decide whether an automation
-is due for the card, write its delivery row and queue the delivery task."""
+They run after commit, often inside a cashier's request: they only ask whether an automation that
+the change could trigger is on (one query; none for most operations), and queue a task that takes
+the ids and decides."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ logger = logging.getLogger("messaging")
 
 
 def on_card_changed(sender: type, *, card_id: int, reason: str = "", **kwargs: Any) -> None:
-    from messaging.automations import card_event
+    from messaging.automations import may_trigger
+    from messaging.tasks import card_event_task
 
     try:
-        card_event(card_id=card_id, reason=reason, transaction_id=kwargs.get("transaction_id"))
+        if may_trigger(reason):
+            card_event_task.delay(
+                card_id=card_id, reason=reason, transaction_id=kwargs.get("transaction_id")
+            )
     except Exception:
         # A listener never turns a committed operation into an error.
         logger.exception("messaging automation for card %s failed", card_id)

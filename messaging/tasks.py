@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from merchants.fanout import queue_for_each_merchant
+from messaging.automations import card_event, daily_automations
 from messaging.services import deliver, due_work, start_campaign
 
 
@@ -47,3 +48,30 @@ def sweep_messages_task() -> int:
 def sweep_messages_everywhere_task() -> int:
     """The beat entry: one sweep per active merchant."""
     return queue_for_each_merchant(sweep_messages_task)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def card_event_task(card_id: int, reason: str, transaction_id: int | None = None) -> int:
+    """The event automations a card's change made due (welcome, one stamp away, reward ready),
+    written and their delivery queued; returns how many deliveries are pending."""
+    pending = card_event(card_id=card_id, reason=reason, transaction_id=transaction_id)
+    if pending:
+        deliver_task.delay(delivery_ids=pending)
+    return len(pending)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def daily_automations_task() -> int:
+    """The daily automations of the current merchant (reward not redeemed, win-back, points
+    expiring, birthday): their deliveries written in bulk and queued in batches; returns how
+    many batches."""
+    batches = daily_automations()
+    for delivery_ids in batches:
+        deliver_task.delay(delivery_ids=delivery_ids)
+    return len(batches)
+
+
+@shared_task(acks_late=True)
+def daily_automations_everywhere_task() -> int:
+    """The daily beat entry: one sweep of the daily automations per active merchant."""
+    return queue_for_each_merchant(daily_automations_task)

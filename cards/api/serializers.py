@@ -7,7 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cards.links import card_page_url, wallet_links
-from cards.models import LoyaltyCard, TransactionSource, TransactionType
+from cards.models import LoyaltyCard, TransactionSource, TransactionType, parse_birthday
+from cards.services.enrollment import BIRTHDAY_ERROR
 from common.api import OutputSerializer
 from common.validators import refuse_control_characters
 from programs.models import LoyaltyType
@@ -33,7 +34,42 @@ class CustomerOutput(OutputSerializer):
     marketing_consent_at = serializers.DateTimeField(allow_null=True)
     total_spent_cents = serializers.IntegerField()
     external_id = serializers.CharField()
+    birthday = serializers.CharField(
+        allow_null=True, help_text="Day and month as MM-DD; null when not given."
+    )
     created_at = serializers.DateTimeField()
+
+
+class BirthdayField(serializers.CharField):
+    """A birthday as "MM-DD" (day and month, no year); blank or null: none. Answers the
+    normalised text, "" for none."""
+
+    default_error_messages = {"invalid_birthday": BIRTHDAY_ERROR}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 5)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault(
+            "help_text",
+            "Optional: day and month as MM-DD (02-29 allowed); blank or null for none. Used for "
+            "the birthday message.",
+        )
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            return True, ""
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        if not text:
+            return ""
+        parsed = parse_birthday(text)
+        if parsed is None:
+            self.fail("invalid_birthday")
+        return f"{parsed[0]:02d}-{parsed[1]:02d}"
 
 
 class TransactionOutput(OutputSerializer):
@@ -125,6 +161,7 @@ class EnrollInput(serializers.Serializer):
     locale = serializers.ChoiceField(
         choices=[code for code, _name in settings.LANGUAGES], required=False
     )
+    birthday = BirthdayField(required=False, default="")
 
 
 class CustomerEnrollInput(EnrollInput):
@@ -155,6 +192,9 @@ class CustomerUpdateInput(serializers.Serializer):
         allow_blank=True,
         help_text="Blank unlinks the customer; another customer's id is refused with 409 "
         "`customer_conflict`.",
+    )
+    birthday = BirthdayField(
+        help_text="Day and month as MM-DD (02-29 allowed); blank or null forgets it."
     )
 
 

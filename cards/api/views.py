@@ -118,6 +118,7 @@ class EnrollApi(APIView):
                 phone=fields["phone"],
                 marketing_consent=fields["marketing_consent"],
                 locale=fields.get("locale") or translation.get_language() or "en",
+                birthday=fields["birthday"],
             )
             if not enrollment.may_be_shown_to_anyone:
                 # Whoever typed this e-mail may not be its owner: the link goes to the address.
@@ -457,6 +458,7 @@ class CustomerListCreateApi(generics.ListAPIView):
                 external_id=fields["external_id"],
                 marketing_consent=fields["marketing_consent"],
                 locale=fields.get("locale") or translation.get_language() or "en",
+                birthday=fields["birthday"],
             )
             body = CardOutput(enrollment.card, context={"request": request}).data
             return Response(body, status=status.HTTP_201_CREATED if enrollment.created else 200)
@@ -486,7 +488,8 @@ class CustomerDetailApi(APIView):
         },
         summary="Change a customer's details",
         description="Any of `name`, `email`, `phone`, `locale`, `marketing_consent`, "
-        "`external_id`. An e-mail or `external_id` another customer has is refused with 409 "
+        "`external_id`, `birthday` (MM-DD; blank or null forgets it). An e-mail or "
+        "`external_id` another customer has is refused with 409 "
         "`customer_conflict` (customers are never merged); a blank `external_id` unlinks.",
     )
     def patch(self, request: Request, customer_id: int) -> Response:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from cards.exceptions import CustomerConflict
 from cards.models import Customer, LoyaltyCard
-from cards.services.enrollment import Enrollment, _create_card
+from cards.services.enrollment import Enrollment, _create_card, birthday_parts
 from cards.signals import card_changed
 from common.announcements import announce_after_commit
 from common.emails import normalise_email
@@ -39,6 +39,7 @@ def enroll_trusted(
     external_id: str = "",
     marketing_consent: bool = False,
     locale: str = "en",
+    birthday: str = "",
 ) -> Enrollment:
     """Give a customer a card for the store's programme, as a trusted system asks.
 
@@ -55,6 +56,7 @@ def enroll_trusted(
 
     name, email, external_id = name.strip(), normalise_email(email), external_id.strip()
     _check_details(name=name, email=email)
+    birth_month, birth_day = birthday_parts(birthday)
 
     for attempt in range(_ATTEMPTS):
         try:
@@ -70,6 +72,8 @@ def enroll_trusted(
                         marketing_consent=marketing_consent,
                         marketing_consent_at=timezone.now() if marketing_consent else None,
                         enrolled_store=store,
+                        birth_month=birth_month,
+                        birth_day=birth_day,
                     )
                 elif external_id and not customer.external_id:
                     customer.external_id = external_id
@@ -137,10 +141,11 @@ def update_customer(
     locale: str | None = None,
     marketing_consent: bool | None = None,
     external_id: str | None = None,
+    birthday: str | None = None,
 ) -> Customer:
     """Change what is given (None: unchanged). An e-mail or external ID another customer holds is
     refused with CustomerConflict (a blank external ID unlinks the customer). Consent keeps the
-    time it was given while it stays given."""
+    time it was given while it stays given. ``birthday``: "MM-DD", blank forgets it."""
     customer = Customer.objects.select_for_update().get(pk=customer_id)
     shown_name = customer.name
     if name is not None:
@@ -153,6 +158,8 @@ def update_customer(
         customer.locale = locale
     if external_id is not None:
         customer.external_id = external_id.strip()
+    if birthday is not None:
+        customer.birth_month, customer.birth_day = birthday_parts(birthday)
     if marketing_consent is not None and marketing_consent != customer.marketing_consent:
         customer.marketing_consent = marketing_consent
         customer.marketing_consent_at = timezone.now() if marketing_consent else None

@@ -9,14 +9,19 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from cards.models import Customer, LoyaltyCard
+from cards.models import Customer, LoyaltyCard, parse_birthday
 from cards.signals import card_changed
 from common.announcements import announce_after_commit
 from common.emails import normalise_email
 from programs.exceptions import StoreNotFound
 from programs.models import LoyaltyProgram, Store
 from programs.selectors import membership_refusal, store_by_code
+
+BIRTHDAY_ERROR = _lazy(
+    "Give the birthday as MM-DD, a day of the year such as 04-23 (29 February is 02-29)."
+)
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,11 @@ def enroll_customer(
     phone: str = "",
     marketing_consent: bool = False,
     locale: str = "en",
+    birthday: str = "",
 ) -> Enrollment:
     """Give a customer a card for the store's programme; return the existing card when the e-mail
-    already has one. Concurrent identical requests create one customer and one card: the unique
+    already has one (whose details, birthday included, stay as they are). ``birthday``: "MM-DD"
+    or blank. Concurrent identical requests create one customer and one card: the unique
     constraints decide and the losers read the winner's rows."""
     store = store_by_code(store_code)
     if store is None:
@@ -61,6 +68,11 @@ def enroll_customer(
         validate_email(email)
     except ValidationError:
         errors["email"] = [_("Please enter a valid e-mail address.")]
+    birth_month, birth_day = None, None
+    try:
+        birth_month, birth_day = birthday_parts(birthday)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
 
@@ -74,6 +86,8 @@ def enroll_customer(
                 "marketing_consent": marketing_consent,
                 "marketing_consent_at": timezone.now() if marketing_consent else None,
                 "enrolled_store": store,
+                "birth_month": birth_month,
+                "birth_day": birth_day,
             },
         )
         card = LoyaltyCard.objects.filter(customer=customer, program=program).first()
@@ -91,6 +105,17 @@ def enroll_customer(
             reason="enrolled",
         )
     return Enrollment(card=card, created=True, new_customer=new_customer)
+
+
+def birthday_parts(birthday: str | None) -> tuple[int | None, int | None]:
+    """(month, day) of a birthday given as "MM-DD"; (None, None) when blank. ValidationError
+    (field ``birthday``) when it is not a day of the year."""
+    if not (birthday or "").strip():
+        return None, None
+    parsed = parse_birthday(birthday or "")
+    if parsed is None:
+        raise ValidationError({"birthday": [BIRTHDAY_ERROR]})
+    return parsed
 
 
 def _create_card(

@@ -3,9 +3,9 @@ erasure of their personal data. Every export and erasure is recorded (``DataRequ
 
 Erasure keeps the customer row and the ledger: ledger rows reach the customer through the cards,
 and the cards' counters must still equal the ledger's sums. What identifies the person goes: the
-name, e-mail, phone and external ID; the client address and user agent of the ledger rows on
-their cards (the ledger trigger lets exactly that through, migration 0012); the copies of those
-values in stored idempotent responses and in the back office's history. The cards are blocked
+name, e-mail, phone, external ID and birthday; the client address and user agent of the ledger
+rows on their cards (the ledger trigger lets exactly that through, migration 0012); the copies of
+those values in stored idempotent responses and in the back office's history. The cards are blocked
 (their passes show voided) and their page links rotated (the old link is dead). After commit,
 ``customer_erased`` lets the apps above forget what they keep (wallets: the devices' registrations).
 
@@ -118,6 +118,7 @@ def _profile(customer: Customer) -> dict[str, Any]:
         "marketing_consent": customer.marketing_consent,
         "marketing_consent_at": _iso(customer.marketing_consent_at),
         "total_spent_cents": customer.total_spent_cents,
+        "birthday": customer.birthday,
         "enrolled_store": {"code": store.code, "name": store.name} if store else None,
         "created_at": _iso(customer.created_at),
         "updated_at": _iso(customer.updated_at),
@@ -187,6 +188,7 @@ def erase_customer(*, customer: Customer, requested_by: str) -> Customer:
         customer.email = f"erased-{secrets.token_hex(12)}@{ERASED_EMAIL_DOMAIN}"
         customer.phone = ""
         customer.external_id = ""
+        customer.birth_month = customer.birth_day = None
         customer.marketing_consent = False
         customer.marketing_consent_at = None
         customer.erased_at = timezone.now()

@@ -389,6 +389,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.sweep_messages_everywhere_task",
         "schedule": crontab(minute="*/5"),
     },
+    # The daily automations (messaging/automations.py): deliveries due inside a store's quiet
+    # hours wait for them to end, so the hour only needs to fall after midnight in Europe.
+    "daily-message-automations": {
+        "task": "messaging.tasks.daily_automations_everywhere_task",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "rollup-platform-stats": {
         "task": "insights.tasks.rollup_platform_task",
         "schedule": crontab(minute="*/15"),
