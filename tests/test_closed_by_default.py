@@ -274,6 +274,7 @@ def merchant_samples(loyalty: Loyalty) -> Samples:
         "action": "stamp",
         "program_id": str(loyalty.stamps_program.pk),
         "pin_id": str(loyalty.stamps_pin_id),
+        "message_id": "1",
         "customer_id": str(card.customer_id),
         "id": str(owner.pk),
         "content_type_id": str(content_type.pk),

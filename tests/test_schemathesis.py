@@ -82,6 +82,7 @@ def test_negotiation_errors_are_documented(committed_loyalty: Loyalty) -> None:
     values = {
         "program_id": committed_loyalty.stamps_program.pk,
         "pin_id": committed_loyalty.stamps_pin_id,
+        "message_id": 1,
         "card_number": "0000000000",
         "store_code": "main",
         "serial": "unknown",
