@@ -80,6 +80,12 @@ def merchant_timezone() -> ZoneInfo:
         return ZoneInfo(settings.TIME_ZONE)
 
 
+def _languages_in_order() -> list[str]:
+    """The platform's languages, the merchant's default first."""
+    default = messaging_settings().default_language
+    return [default, *[code for code, _name in LANGUAGES if code != default]]
+
+
 def _language_label(code: str) -> str:
     return str(dict(LANGUAGES).get(code, code))
 
@@ -346,14 +352,14 @@ class CampaignAdmin(ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Message | None = None) -> Any:
         default = messaging_settings().default_language
-        ordered = [default, *[code for code, _name in LANGUAGES if code != default]]
+        ordered = _languages_in_order()
         fieldsets: list[Any] = [(None, {"fields": ["name"]})]
         for code in ordered:
             title = _language_label(code)
             if code == default:
                 title = _("%(language)s (default language)") % {"language": title}
             fieldsets.append(
-                (title, {"fields": [f"text_{code}", f"detail_{code}"], "classes": ["msg-lang"]})
+                (title, {"fields": [f"text_{code}", f"detail_{code}"], "classes": ["msg-language"]})
             )
         fieldsets.append(
             (_("Audience"), {"fields": ["audience", "audience_store", "days", "program"]})
@@ -521,7 +527,11 @@ class CampaignAdmin(ModelAdmin):
             "admin/messaging/message/report.html",
             title=_("Campaign: %(name)s") % {"name": obj.name},
             campaign=obj,
-            texts=[(_language_label(code), words) for code, words in obj.texts.items()],
+            texts=[
+                (_language_label(code), obj.texts[code])
+                for code in _languages_in_order()
+                if code in obj.texts
+            ],
             audience=self.audience_display(obj),
             send_time=self.send_time(obj),
             can_cancel=obj.status in CANCELLABLE and self.has_change_permission(request, obj),
