@@ -409,9 +409,13 @@ class CampaignAdmin(ModelAdmin):
     @admin.display(description=_("came back vs holdout"))
     def came_back(self, obj: Message) -> str:
         result = self._report(obj)
-        if result is None or result.return_rate is None or result.holdout_return_rate is None:
+        if result is None or not (result.sent or result.holdout):
             return self.get_empty_value_display()
-        return f"{result.return_rate * 100:.0f} % vs {result.holdout_return_rate * 100:.0f} %"
+
+        def rate(value: float | None) -> str:
+            return "\u2013" if value is None else f"{value * 100:.0f} %"
+
+        return f"{rate(result.return_rate)} vs {rate(result.holdout_return_rate)}"
 
     # --- Pages
 
