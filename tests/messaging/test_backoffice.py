@@ -379,3 +379,38 @@ def test_the_settings_page_saves_through_the_service(loyalty: Loyalty) -> None:
 
     refused = client.post(SETTINGS, {"default_language": "fr", "weekly_cap": "40"})
     assert refused.status_code == 200
+
+
+def test_the_demo_seed_shows_the_feature_and_stays_the_same_when_run_again(
+    settings: Any, tmp_path: Any
+) -> None:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    settings.DATA_DIR = tmp_path
+
+    def seed() -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+        out = io.StringIO()
+        call_command("seed_demo", "--json", stdout=out)
+        result = json.loads(out.getvalue().strip().splitlines()[-1])
+        with schema_context("demo"):
+            rows = list(
+                Message.objects.order_by("kind", "trigger", "name").values_list(
+                    "kind", "trigger", "name", "status", "enabled", "texts"
+                )
+            )
+        return result, rows
+
+    first, rows = seed()
+    again, rows_again = seed()
+    assert again == first and rows_again == rows
+    automations = {row[1]: row for row in rows if row[0] == MessageKind.AUTOMATION}
+    assert set(automations) == {Trigger.WELCOME, Trigger.REWARD_READY}
+    for _kind, _trigger, _name, _status, enabled, texts in automations.values():
+        assert enabled and set(texts) == {"en", "fr", "de", "lb"}
+    campaigns = [row for row in rows if row[0] == MessageKind.CAMPAIGN]
+    assert [(row[2], row[3]) for row in campaigns] == [
+        ("Double stamps on Saturday", MessageStatus.DRAFT)
+    ]
