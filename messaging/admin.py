@@ -373,6 +373,13 @@ class CampaignAdmin(ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # No bulk deletion: it would not ask each campaign whether it was sent (a draft is
+        # deleted from its own page).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     # --- The list
 
     @admin.display(description=_("audience"), ordering="audience")

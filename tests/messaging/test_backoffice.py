@@ -414,3 +414,24 @@ def test_the_demo_seed_shows_the_feature_and_stays_the_same_when_run_again(
     assert [(row[2], row[3]) for row in campaigns] == [
         ("Double stamps on Saturday", MessageStatus.DRAFT)
     ]
+
+
+def test_a_sent_campaign_cannot_be_deleted_nor_changed(loyalty: Loyalty) -> None:
+    with schema_context(loyalty.merchant.schema_name):
+        campaign = create_campaign(name="Sent", texts={"en": {"text": "Hello"}})
+        Message.objects.filter(pk=campaign.pk).update(status=MessageStatus.SENT)
+    client = owner(loyalty)
+    assert client.post(f"/admin/messaging/message/{campaign.pk}/delete/").status_code == 403
+    bulk = client.post(
+        "/admin/messaging/message/",
+        {"action": "delete_selected", "_selected_action": [campaign.pk], "post": "yes"},
+    )
+    assert bulk.status_code in (200, 302)
+    client.post(
+        f"/admin/messaging/message/{campaign.pk}/change/",
+        composer(name="Changed", text_en="Changed", _send="1"),
+    )
+    with schema_context(loyalty.merchant.schema_name):
+        campaign.refresh_from_db()
+        assert (campaign.name, campaign.texts["en"]["text"]) == ("Sent", "Hello")
+        assert campaign.status == MessageStatus.SENT

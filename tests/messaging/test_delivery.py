@@ -209,9 +209,7 @@ def test_parallel_campaigns_cannot_exceed_the_budget(shop: Loyalty, apns_on: Apn
         from messaging.services import start_campaign
 
         for message in messages:
-            Message.objects.filter(pk=message.pk).update(
-                status="scheduled", send_at=timezone.now()
-            )
+            Message.objects.filter(pk=message.pk).update(status="scheduled", send_at=timezone.now())
         batches = [start_campaign(message_id=message.pk) for message in messages]
 
     errors: list[BaseException] = []
