@@ -752,8 +752,8 @@ class MessagingSettingsForm(forms.ModelForm):
         widgets = {
             "default_language": UnfoldAdminSelectWidget,
             "weekly_cap": UnfoldAdminIntegerFieldWidget,
-            "quiet_start": UnfoldAdminSingleTimeWidget,
-            "quiet_end": UnfoldAdminSingleTimeWidget,
+            "quiet_start": UnfoldAdminSingleTimeWidget(format="%H:%M"),
+            "quiet_end": UnfoldAdminSingleTimeWidget(format="%H:%M"),
         }
         help_texts = {
             "quiet_start": _(
