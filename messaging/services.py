@@ -40,7 +40,7 @@ from messaging.models import (
 )
 from messaging.selectors import message_cards, messaging_settings
 from programs.models import LoyaltyProgram, Store
-from wallets.messages import PassMessage, post_messages, wallet_reach
+from wallets.messages import MessageOutcome, PassMessage, post_messages, wallet_reach
 
 logger = logging.getLogger("messaging")
 
@@ -327,8 +327,15 @@ def _lock_budgets(customer_ids: Iterable[int]) -> None:
     end of the transaction. Keyed by schema too: advisory locks are database-wide."""
     schema_key = zlib.crc32(connection.schema_name.encode()) & 0x7FFFFFFF
     with connection.cursor() as cursor:
-        for customer_id in sorted(set(customer_ids)):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [schema_key, customer_id])
+        # One statement: the ORDER BY makes PostgreSQL take them in id order.
+        cursor.execute(
+            # One 64-bit key: the schema's hash in the high half, the customer's id in the low
+            # (ids past 2**32 would only share a lock, never skip one).
+            "SELECT count(pg_advisory_xact_lock((%s::bigint << 32) | (customer_id & 4294967295)))"
+            " FROM "
+            "(SELECT unnest(%s::bigint[]) AS customer_id ORDER BY 1) AS ordered",
+            [schema_key, sorted(set(customer_ids))],
+        )
 
 
 def _sent_counts(
@@ -406,10 +413,18 @@ def _claim(delivery_ids: Sequence[int], now: dt.datetime, report: DeliveryReport
             week[customer.pk] = week.get(customer.pk, 0) + 1
             day[card.pk] = day.get(card.pk, 0) + 1
             claimed.append(delivery)
-        Delivery.objects.bulk_update(
-            deliveries, ["status", "skip_reason", "waited", "not_before", "sent_at"]
-        )
+        _save_grouped(deliveries, ["status", "skip_reason", "waited", "not_before", "sent_at"])
     return claimed
+
+
+def _save_grouped(deliveries: Sequence[Delivery], fields: list[str]) -> None:
+    """Save these fields of the deliveries: one UPDATE per distinct set of values (a batch has
+    a handful: sent, skipped for a reason, waiting until a time), not a CASE per row."""
+    groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for delivery in deliveries:
+        groups[tuple(getattr(delivery, name) for name in fields)].append(delivery.pk)
+    for values, pks in groups.items():
+        Delivery.objects.filter(pk__in=pks).update(**dict(zip(fields, values, strict=True)))
 
 
 def _pass_message(delivery: Delivery) -> PassMessage:
@@ -425,6 +440,23 @@ def _pass_message(delivery: Delivery) -> PassMessage:
     )
 
 
+def _retry_unanswered_pushes(outcomes: dict[int, MessageOutcome]) -> None:
+    """Devices APNs gave no answer for get the push again later (the pass already shows the
+    message; the push only tells the device to fetch it), with the wallets' own retries."""
+    from wallets.tasks import push_cards_task
+
+    retry = {
+        card_id: outcome.apple_retry_registration_ids
+        for card_id, outcome in outcomes.items()
+        if outcome.apple_retry_registration_ids
+    }
+    if retry:
+        push_cards_task.delay(
+            card_ids=sorted(retry),
+            registration_ids=sorted(pk for pks in retry.values() for pk in pks),
+        )
+
+
 def deliver(*, delivery_ids: Sequence[int], now: dt.datetime | None = None) -> DeliveryReport:
     """Send these deliveries (those still pending, or waiting and due): each is skipped with its
     reason, held for quiet hours, or claimed and sent through the wallets the card is on.
@@ -437,6 +469,7 @@ def deliver(*, delivery_ids: Sequence[int], now: dt.datetime | None = None) -> D
     claimed = _claim(delivery_ids, now, report)
     if claimed:
         outcomes = post_messages([_pass_message(delivery) for delivery in claimed], now=now)
+        _retry_unanswered_pushes(outcomes)
         for delivery in claimed:
             outcome = outcomes.get(delivery.card_id)
             delivery.apple = outcome.apple if outcome and outcome.apple != "none" else ""
@@ -454,7 +487,7 @@ def deliver(*, delivery_ids: Sequence[int], now: dt.datetime | None = None) -> D
             else:
                 delivery.status, delivery.sent_at = DeliveryStatus.FAILED, None
                 report.failed += 1
-        Delivery.objects.bulk_update(
+        _save_grouped(
             claimed,
             ["status", "skip_reason", "sent_at", "apple", "apple_devices", "google", "error"],
         )

@@ -47,6 +47,14 @@ class WalletPass(TimeStampedModel):
     # was last notified (Google allows 3 notifications per pass per 24 hours).
     google_reward_ready = models.BooleanField(default=False, editable=False)
     google_notified_at = models.JSONField(default=list, blank=True, editable=False)
+    # The message the passes show (wallets.messages): on the back of the Apple pass, whose
+    # version ``message_at`` moves; ``google_message_id`` is the last one Google accepted on the
+    # object, so that sending a message again adds it only where it is missing.
+    message_text = models.CharField(_("message"), max_length=90, blank=True, editable=False)
+    message_detail = models.TextField(_("message details"), blank=True, editable=False)
+    message_id = models.CharField(max_length=64, blank=True, editable=False)
+    message_at = models.DateTimeField(_("message sent at"), null=True, blank=True, editable=False)
+    google_message_id = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("wallet pass")

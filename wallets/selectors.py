@@ -59,7 +59,7 @@ def passes_updated_since(*, device_library_id: str, tag: str | None) -> UpdatedP
     if this runs late in a longer transaction.
     """
     rows = AppleRegistration.objects.filter(device_library_id=device_library_id).annotate(
-        version=pass_version("wallet_pass__card__"),
+        version=pass_version("wallet_pass__"),
         database_now=Func(function="statement_timestamp", output_field=DateTimeField()),
     )
     since = moment_of(tag)

@@ -59,6 +59,9 @@ class Migration(migrations.Migration):
                 'verbose_name': 'message',
                 'verbose_name_plural': 'messages',
                 'ordering': ['-created_at', '-pk'],
+                'constraints': [
+                    models.UniqueConstraint(condition=models.Q(('kind', 'automation')), fields=('trigger',), name='messaging_one_automation_per_trigger'),
+                ],
             },
         ),
         migrations.CreateModel(
@@ -81,29 +84,20 @@ class Migration(migrations.Migration):
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cards.customer', verbose_name='customer')),
                 ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='messaging.message', verbose_name='message')),
             ],
+            # Constraints and indexes inside CreateModel: merchants' schemas are cloned from the
+            # template, and the clone names a unique constraint after its columns; undoing this
+            # migration then drops the table, never a constraint by its name.
             options={
                 'verbose_name': 'delivery',
                 'verbose_name_plural': 'deliveries',
+                'indexes': [
+                    models.Index(condition=models.Q(('status', 'sent')), fields=['customer', 'sent_at'], name='messaging_delivery_budget'),
+                    models.Index(fields=['message', 'status'], name='messaging_delivery_report'),
+                    models.Index(condition=models.Q(('status', 'waiting')), fields=['not_before'], name='messaging_delivery_waiting'),
+                ],
+                'constraints': [
+                    models.UniqueConstraint(fields=('message', 'card', 'occasion'), name='messaging_delivery_once'),
+                ],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'automation')), fields=('trigger',), name='messaging_one_automation_per_trigger'),
-        ),
-        migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(condition=models.Q(('status', 'sent')), fields=['customer', 'sent_at'], name='messaging_delivery_budget'),
-        ),
-        migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['message', 'status'], name='messaging_delivery_report'),
-        ),
-        migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(condition=models.Q(('status', 'waiting')), fields=['not_before'], name='messaging_delivery_waiting'),
-        ),
-        migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('message', 'card', 'occasion'), name='messaging_delivery_once'),
         ),
     ]

@@ -7,6 +7,9 @@ level, for the tests and the benchmark.
   (404 when it does not; top-level fields merged, null clears), get; every body validated
   against Google's discovery document (``google_schema``), 400 for what Google would refuse;
   401 without a token it issued;
+- ``POST /walletobjects/v1/loyaltyObject/{id}/addMessage``: the message (an ``AddMessageRequest``,
+  validated likewise) appended to the object's ``messages``, 404 when the object does not exist;
+  answered with ``{"resource": <the object>}`` as Google answers;
 - faults on demand (``fail_next``), every request recorded with its arrival time.
 
 Runs in a thread of the test process (``GoogleStandIn().start()``), or alone for the benchmark:
@@ -34,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.wallets.google_schema import problems
 
 API = "/walletobjects/v1/"
+ADD_MESSAGE = "/addMessage"
 SCHEMA_OF = {"loyaltyClass": "LoyaltyClass", "loyaltyObject": "LoyaltyObject"}
 SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
@@ -46,6 +50,7 @@ class Fault:
     method: str | None = None  # only requests of this method ("PATCH", "POST")
     kind: str | None = None  # only "loyaltyClass" or "loyaltyObject"
     count: int = 1
+    action: str | None = None  # only "addMessage" requests ("" for inserts, patches and gets)
 
 
 @dataclass
@@ -56,6 +61,7 @@ class Received:
     resource_id: str | None
     body: dict[str, Any] | None
     status: int = 0
+    action: str = ""  # "addMessage", or "" for an insert, patch or get
 
 
 def busiest_second(arrivals: list[float]) -> int:
@@ -177,6 +183,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         parts = self.path[len(API) :].split("/", 1)
         kind, resource_id = parts[0], (parts[1] if len(parts) > 1 else None)
+        action = ""
+        if method == "POST" and resource_id and resource_id.endswith(ADD_MESSAGE):
+            resource_id, action = resource_id.removesuffix(ADD_MESSAGE), "addMessage"
         if kind not in SCHEMA_OF:
             self._error(404, "no such collection")
             return
@@ -185,10 +194,10 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._error(400, "Invalid JSON payload received.", "invalid")
             return
-        record = Received(arrived, method, kind, resource_id, body)
+        record = Received(arrived, method, kind, resource_id, body, action=action)
         with state.lock:
             state.received.append(record)
-            fault = self._take_fault(method, kind)
+            fault = self._take_fault(method, kind, action)
             authorized = self.headers.get("Authorization", "").removeprefix("Bearer ") in (
                 state.tokens
             )
@@ -204,19 +213,26 @@ class Handler(BaseHTTPRequestHandler):
             return
         if state.count_only:
             record.status = 200
-            self._reply(200, body or {})
+            self._reply(200, {"resource": {"id": resource_id}} if action else body or {})
             return
-        status, answer = self._apply(method, kind, resource_id, body)
+        if action:
+            status, answer = self._add_message(kind, resource_id, body)
+        else:
+            status, answer = self._apply(method, kind, resource_id, body)
         record.status = status
         if status >= 400:
             self._error(status, answer["message"], answer.get("reason", ""))
         else:
             self._reply(status, answer)
 
-    def _take_fault(self, method: str, kind: str) -> Fault | None:
+    def _take_fault(self, method: str, kind: str, action: str) -> Fault | None:
         faults = self.server.state.faults
         for fault in faults:
-            if (fault.method in (None, method)) and (fault.kind in (None, kind)):
+            if (
+                fault.method in (None, method)
+                and fault.kind in (None, kind)
+                and fault.action in (None, action)
+            ):
                 fault.count -= 1
                 if fault.count <= 0:
                     faults.remove(fault)
@@ -261,6 +277,24 @@ class Handler(BaseHTTPRequestHandler):
                     current[name] = value
             return 200, current
 
+    def _add_message(
+        self, kind: str, resource_id: str | None, body: Any
+    ) -> tuple[int, dict[str, Any]]:
+        state = self.server.state
+        if kind != "loyaltyObject":
+            return 404, {"message": "no such method"}
+        if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
+            return 400, {"message": "a message is required", "reason": "required"}
+        wrong = problems("AddMessageRequest", body)
+        if wrong:
+            return 400, {"message": "; ".join(wrong), "reason": "invalidArgument"}
+        with state.lock:
+            current = state.resources[kind].get(resource_id or "")
+            if current is None:
+                return 404, {"message": "Resource not found", "reason": "resourceNotFound"}
+            current.setdefault("messages", []).append(body["message"])
+            return 200, {"resource": current}
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -302,6 +336,11 @@ class GoogleStandIn:
             self.state.resources = {"loyaltyClass": {}, "loyaltyObject": {}}
             self.state.delay = 0.0
 
+    def clear_requests(self) -> None:
+        """Forget what arrived so far (what is stored stays)."""
+        with self.state.lock:
+            self.state.received.clear()
+
     def fail_next(
         self,
         status: int,
@@ -310,16 +349,23 @@ class GoogleStandIn:
         method: str | None = None,
         kind: str | None = None,
         count: int = 1,
+        action: str | None = None,
     ) -> None:
         with self.state.lock:
-            self.state.faults.append(Fault(status, reason, method, kind, count))
+            self.state.faults.append(Fault(status, reason, method, kind, count, action))
 
-    def requests(self, *, kind: str | None = None, method: str | None = None) -> list[Received]:
+    def requests(
+        self, *, kind: str | None = None, method: str | None = None, action: str | None = None
+    ) -> list[Received]:
+        """What arrived, in order; ``action="addMessage"`` for the messages only, ``""`` for
+        everything else."""
         with self.state.lock:
             return [
                 r
                 for r in self.state.received
-                if (kind is None or r.kind == kind) and (method is None or r.method == method)
+                if (kind is None or r.kind == kind)
+                and (method is None or r.method == method)
+                and (action is None or r.action == action)
             ]
 
     def get(self, kind: str, resource_id: str) -> dict[str, Any] | None:

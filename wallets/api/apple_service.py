@@ -277,7 +277,7 @@ class AppleLatestPassApi(AppleWebServiceApi):
         serial_number: str,
     ) -> HttpResponse:
         wallet_pass = self.authorized_pass(request, pass_type_id, serial_number)
-        version = pass_modified_at(wallet_pass.card)
+        version = pass_modified_at(wallet_pass)
         headers = {
             "Last-Modified": http_date(last_modified(version, now=timezone.now()).timestamp()),
             "Cache-Control": "no-cache",

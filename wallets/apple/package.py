@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models.functions import Greatest
 
-from cards.models import LoyaltyCard
 from wallets.apple.credentials import load_credentials
 from wallets.apple.pass_content import pass_files
 from wallets.apple.signing import package
@@ -27,23 +26,33 @@ class BuiltPass:
 
 
 # The rows besides the card whose fields a pass shows. The latest ``updated_at`` among the card
-# and these is the pass's version: read from loaded objects here, computed by the database in
-# ``selectors.passes_updated_since``, and both from this one list.
+# and these, and the pass's own message (``WalletPass.message_at``), is the pass's version: read
+# from loaded objects here, computed by the database in ``selectors.passes_updated_since``, and
+# both from this one list.
 PASS_SOURCES = ("customer", "program", "store")
 
 
-def pass_modified_at(card: LoyaltyCard) -> dt.datetime:
-    """The last change to anything the pass shows: the card, its customer, programme, store.
+def pass_modified_at(wallet_pass: WalletPass) -> dt.datetime:
+    """The last change to anything the pass shows: the card, its customer, programme, store, and
+    the message on its back.
 
-    Needs them loaded with the card (``selectors.find_apple_pass``)."""
-    return max(card.updated_at, *(getattr(card, name).updated_at for name in PASS_SOURCES))
+    Needs them loaded with the pass (``selectors.find_apple_pass``)."""
+    card = wallet_pass.card
+    moments = [card.updated_at, *(getattr(card, name).updated_at for name in PASS_SOURCES)]
+    if wallet_pass.message_at is not None:  # no message yet
+        moments.append(wallet_pass.message_at)
+    return max(moments)
 
 
-def pass_version(card_path: str) -> Greatest:
-    """``pass_modified_at`` as a database expression, for the card at ``card_path``
-    (e.g. ``"wallet_pass__card__"``)."""
+def pass_version(pass_path: str) -> Greatest:
+    """``pass_modified_at`` as a database expression, for the wallet pass at ``pass_path``
+    (e.g. ``"wallet_pass__"``). PostgreSQL's GREATEST skips NULL, as the Python does: a pass
+    without a message has its card's version."""
+    card_path = f"{pass_path}card__"
     return Greatest(
-        f"{card_path}updated_at", *(f"{card_path}{name}__updated_at" for name in PASS_SOURCES)
+        f"{card_path}updated_at",
+        *(f"{card_path}{name}__updated_at" for name in PASS_SOURCES),
+        f"{pass_path}message_at",
     )
 
 
@@ -66,7 +75,8 @@ def _cache_key(
 
 
 def build_pkpass(wallet_pass: WalletPass, *, host: str, use_cache: bool = True) -> BuiltPass:
-    """The signed pass of ``wallet_pass.card`` (loaded with its customer, programme and store);
+    """The signed pass of ``wallet_pass.card`` (loaded with its customer, programme and store),
+    with the pass's message;
     links in it are built on ``host``. Raises AppleCredentialsError when Apple Wallet is off or
     its files cannot be read.
 
@@ -74,7 +84,7 @@ def build_pkpass(wallet_pass: WalletPass, *, host: str, use_cache: bool = True) 
     downloads of an unchanged card signs once, and any change to it gives a new pass."""
     card = wallet_pass.card
     credentials = load_credentials()
-    modified_at = pass_modified_at(card)
+    modified_at = pass_modified_at(wallet_pass)
     key = _cache_key(wallet_pass, modified_at, host, credentials.fingerprint)
     if use_cache and (data := cache.get(key)) is not None:
         return BuiltPass(data=data, modified_at=modified_at)

@@ -113,10 +113,39 @@ def _progress_fields(card: LoyaltyCard) -> list[dict[str, Any]]:
 MAX_LOCATIONS = 10  # Apple's Pass reference: "Wallet reads at most ten"
 
 
-def _back_fields(card: LoyaltyCard, host: str) -> list[dict[str, Any]]:
+def _message_fields(wallet_pass: WalletPass) -> list[dict[str, Any]]:
+    """The merchant's latest message (``wallets.messages``), written as it was sent (already in
+    the customer's language).
+
+    The "news" field is there even before the first message, with a placeholder: Wallet shows a
+    field's ``changeMessage`` on the lock screen only when the field's value differs from the
+    pass the phone had, so the field must exist in every version for its first message to be
+    announced. Its change message is ``%@`` alone in every language (``strings.CHANGE_NEWS``):
+    the lock screen shows the message itself."""
+    fields: list[dict[str, Any]] = [
+        {
+            "key": "news",
+            "label": keys.LABEL_NEWS,
+            "value": wallet_pass.message_text or keys.TEXT_NO_NEWS,
+            "changeMessage": keys.CHANGE_NEWS,
+        }
+    ]
+    if wallet_pass.message_text and wallet_pass.message_detail:
+        fields.append(
+            {
+                "key": "news_detail",
+                "label": keys.LABEL_NEWS_DETAIL,
+                "value": wallet_pass.message_detail,
+            }
+        )
+    return fields
+
+
+def _back_fields(wallet_pass: WalletPass, card: LoyaltyCard, host: str) -> list[dict[str, Any]]:
     store = card.store
     page = card_page_url(card, host)
-    fields: list[dict[str, Any]] = []
+    # The message first: the customer who taps the notification lands on the back of the pass.
+    fields = _message_fields(wallet_pass)
     if store.address.strip():
         fields.append(
             {"key": "address", "label": keys.LABEL_ADDRESS, "value": store.address.strip()}
@@ -172,7 +201,7 @@ def pass_json(
             "auxiliaryFields": [
                 {"key": "member", "label": keys.LABEL_MEMBER, "value": card.customer.name}
             ],
-            "backFields": _back_fields(card, host),
+            "backFields": _back_fields(wallet_pass, card, host),
         },
         "barcodes": [barcode],
         # iOS before 9 reads only the single "barcode" (Apple's Pass reference).

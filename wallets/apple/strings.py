@@ -35,13 +35,17 @@ LABEL_ADDRESS = "label.address"
 LABEL_HOW_IT_WORKS = "label.how_it_works"
 LABEL_TERMS = "label.terms"
 LABEL_CARD_PAGE = "label.card_page"
+LABEL_NEWS = "label.news"
+LABEL_NEWS_DETAIL = "label.news_detail"
 CHANGE_STAMPS = "change.stamps"
 CHANGE_POINTS = "change.points"
 CHANGE_REWARD = "change.reward"
+CHANGE_NEWS = "change.news"
 TEXT_HOW_IT_WORKS = "text.how_it_works"
 TEXT_TERMS = "text.terms"
 TEXT_RELEVANT = "text.relevant"
 TEXT_A_REWARD = "text.a_reward"
+TEXT_NO_NEWS = "text.no_news"
 
 
 @dataclass(frozen=True)
@@ -133,10 +137,17 @@ def texts(facts: PassFacts) -> dict[str, str]:
         LABEL_HOW_IT_WORKS: _("How it works"),
         LABEL_TERMS: _("Terms"),
         LABEL_CARD_PAGE: _("Your card online"),
+        # The merchant's messages (pass_content: the "news" back field).
+        LABEL_NEWS: _("News"),
+        LABEL_NEWS_DETAIL: _("More about it"),
+        TEXT_NO_NEWS: _("No news yet"),
         # %@ is where Wallet puts the field's new value.
         CHANGE_STAMPS: _("You now have %@ stamps"),
         CHANGE_POINTS: _("You now have %@ points"),
         CHANGE_REWARD: _("Next reward: %@"),
+        # The merchant's message itself on the lock screen, in every language (not translated:
+        # the message is already in the customer's).
+        CHANGE_NEWS: "%@",
         TEXT_HOW_IT_WORKS: _how_it_works(facts),
         TEXT_TERMS: _(
             "Stamps and points have no cash value and cannot be exchanged for money. One card "

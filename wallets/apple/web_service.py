@@ -1,8 +1,9 @@
 """The rules of Apple's PassKit web service that are not HTTP: the update tag, the pass's
 ``Last-Modified`` second and the ``ApplePass`` authorization.
 
-A pass's version is ``package.pass_modified_at(card)``: the latest ``updated_at`` (microseconds)
-of the card, its customer, programme and store. Two clocks meet it:
+A pass's version is ``package.pass_modified_at(wallet_pass)``: the latest ``updated_at``
+(microseconds) of the card, its customer, programme and store, or the pass's ``message_at`` when
+a message came later. Two clocks meet it:
 
 - the tag (``passesUpdatedSince`` / ``lastUpdated``) is ours, opaque to the device: the version in
   integer microseconds, so two changes within one second are told apart;

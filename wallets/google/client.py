@@ -215,3 +215,21 @@ def patch(
         message, _reasons = _error_of(response)
         raise GoogleRejectedError(f"409 {message}", status=409)
     return _accepted(response)
+
+
+def add_message(resource: Resource, message: dict[str, Any]) -> dict[str, Any]:
+    """Add ``message`` (Google's ``Message``: header, body, id, messageType) to an object
+    (``loyaltyObject/{id}/addMessage``); returns the object as Google now holds it. An object
+    Google does not have (404) cannot take a message: GoogleRejectedError."""
+    response = _send(
+        "POST",
+        f"{_url(resource.kind, resource.resource_id)}/addMessage",
+        issuer_id=resource.issuer_id,
+        body={"message": message},
+    )
+    if response.status_code in (404, 409):
+        message_text, _reasons = _error_of(response)
+        raise GoogleRejectedError(
+            f"{response.status_code} {message_text}", status=response.status_code
+        )
+    return _accepted(response).get("resource") or {}

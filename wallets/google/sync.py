@@ -29,7 +29,8 @@ from wallets.models import GoogleClass, WalletPass
 logger = logging.getLogger("wallets.google")
 
 # Google sends at most 3 notifications per pass in 24 hours and drops the rest; we never ask for
-# more, and spend them on a reward becoming available.
+# more, and spend them on a reward becoming available and on the merchant's messages
+# (wallets.messages), all recorded in ``WalletPass.google_notified_at`` under the pass's row lock.
 NOTIFICATIONS_PER_DAY = 3
 NOTIFICATION_WINDOW = dt.timedelta(hours=24)
 
@@ -127,9 +128,16 @@ def _points_of(body: dict[str, Any]) -> int | None:
     return None
 
 
-def _recent(notified_at: Iterable[str], now: dt.datetime) -> list[str]:
+def recent_notifications(notified_at: Iterable[str], now: dt.datetime) -> list[str]:
+    """The notifications of ``WalletPass.google_notified_at`` (ISO moments) that still count
+    against Google's limit at ``now``."""
     since = now - NOTIFICATION_WINDOW
     return [moment for moment in notified_at if dt.datetime.fromisoformat(moment) > since]
+
+
+def notification_left(recent: Sequence[str]) -> bool:
+    """Whether a pass that spent ``recent`` (``recent_notifications``) may notify once more."""
+    return len(recent) < NOTIFICATIONS_PER_DAY
 
 
 @dataclass
@@ -210,7 +218,7 @@ def sync_card(card_id: int, *, force: bool = False, batch: _Batch | None = None)
         resource = Resource("loyaltyObject", object_id, ids.issuer_id(program))
         now = timezone.now()
         ready = reward_ready(card)
-        recent = _recent(wallet_pass.google_notified_at, now)
+        recent = recent_notifications(wallet_pass.google_notified_at, now)
         # A reward became available: none was, or points just earned reach a better one (the
         # card that could have the coffee can now have the cake). Not after a redemption.
         sent = wallet_pass.google_object
@@ -221,7 +229,7 @@ def sync_card(card_id: int, *, force: bool = False, batch: _Batch | None = None)
                 and _reward_text(sent) != _reward_text(body)
             )
         )
-        notify = became_ready and len(recent) < NOTIFICATIONS_PER_DAY
+        notify = became_ready and notification_left(recent)
         try:
             if sent and not force:
                 changes = changed_fields(sent, body)
