@@ -1,8 +1,24 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
+from django_tenants.utils import get_public_schema_name
+
+
+def set_null_in_merchant_schemas(collector: Any, field: Any, sub_objs: Any, using: str) -> None:
+    """``SET_NULL`` for a merchant's rows that name one of its users, except in the public
+    schema: users exist there too (platform staff) but the merchant's tables do not, so deleting
+    a platform user must not even look for them. ``lazy_sub_objs`` keeps the deletion collector
+    from querying before this is asked."""
+    if connection.schema_name == get_public_schema_name():
+        return
+    models.SET_NULL(collector, field, sub_objs, using)
+
+
+set_null_in_merchant_schemas.lazy_sub_objs = True  # type: ignore[attr-defined]
 
 
 class TimeStampedModel(models.Model):

@@ -50,6 +50,25 @@ def _card_list_active(site: str, google_wallet: str | None) -> Callable[[HttpReq
     return active
 
 
+def _messages_active(site: str, page: str) -> Callable[[HttpRequest], bool]:
+    """The message pages share one URL prefix: the campaigns' entry is highlighted on the
+    campaigns' pages only, not on the automations' or the settings' beside them."""
+
+    def active(request: HttpRequest) -> bool:
+        campaigns = reverse(f"{site}:messaging_message_changelist")
+        others = {
+            name: reverse(f"{site}:messaging_message_{name}")
+            for name in ("automations", "settings")
+        }
+        if page in others:
+            return request.path.startswith(others[page])
+        return request.path.startswith(campaigns) and not any(
+            request.path.startswith(url) for url in others.values()
+        )
+
+    return active
+
+
 def backoffice_navigation(request: HttpRequest) -> list[dict[str, Any]]:
     site = "backoffice"
     return [
@@ -106,6 +125,34 @@ def backoffice_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "link": reverse(f"{site}:cards_loyaltycard_changelist")
                     + "?google_wallet=refused",
                     "active": _card_list_active(site, "refused"),
+                },
+            ],
+        },
+        {
+            "title": _("Messages"),
+            "separator": True,
+            "items": [
+                {
+                    **_model(_("Campaigns"), "campaign", "messaging", "message", site),
+                    "active": _messages_active(site, "changelist"),
+                },
+                {
+                    **_page(
+                        _("Automations"),
+                        "bolt",
+                        f"{site}:messaging_message_automations",
+                        "messaging.change_message",
+                    ),
+                    "active": _messages_active(site, "automations"),
+                },
+                {
+                    **_page(
+                        _("Message settings"),
+                        "tune",
+                        f"{site}:messaging_message_settings",
+                        "messaging.change_message",
+                    ),
+                    "active": _messages_active(site, "settings"),
                 },
             ],
         },

@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from common.models import TimeStampedModel
+from common.models import TimeStampedModel, set_null_in_merchant_schemas
 
 TEXT_MAX_LENGTH = 90  # what the lock screen shows in full on both wallets
 DETAIL_MAX_LENGTH = 1000
@@ -138,7 +138,7 @@ class Message(TimeStampedModel):
     enabled = models.BooleanField(_("on"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=set_null_in_merchant_schemas,
         null=True,
         blank=True,
         related_name="+",

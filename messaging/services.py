@@ -34,6 +34,7 @@ from messaging.models import (
     Message,
     MessageKind,
     MessageStatus,
+    MessagingSettings,
     SkipReason,
     Trigger,
     WalletResult,
@@ -530,3 +531,28 @@ def due_work(*, now: dt.datetime | None = None) -> tuple[list[int], list[list[in
         | Q(status=DeliveryStatus.SENDING, sent_at__lt=now - STALE_SENDING)
     ).order_by("pk")
     return campaigns, _batches(due.values_list("pk", flat=True))
+
+
+# --- Settings
+
+
+@transaction.atomic
+def update_messaging_settings(
+    *,
+    default_language: str,
+    weekly_cap: int,
+    quiet_start: dt.time,
+    quiet_end: dt.time,
+) -> MessagingSettings:
+    """Change the merchant's rules for every message (the back office's settings page)."""
+    if default_language not in rules.LANGUAGE_CODES:
+        raise ValidationError({"default_language": _("Choose one of the platform's languages.")})
+    if not 0 <= weekly_cap <= 14:
+        raise ValidationError({"weekly_cap": _("Between 0 and 14 messages a week.")})
+    config = MessagingSettings.objects.select_for_update().get(pk=messaging_settings().pk)
+    config.default_language = default_language
+    config.weekly_cap = weekly_cap
+    config.quiet_start = quiet_start
+    config.quiet_end = quiet_end
+    config.save()
+    return config

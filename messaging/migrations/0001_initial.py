@@ -2,6 +2,7 @@
 
 import datetime
 import django.core.validators
+import common.models
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
@@ -52,7 +53,7 @@ class Migration(migrations.Migration):
                 ('trigger', models.CharField(blank=True, choices=[('welcome', 'Welcome after enrolment'), ('one_stamp_away', 'One stamp away'), ('reward_ready', 'Reward ready'), ('reward_not_redeemed', 'Reward not redeemed after N days'), ('win_back', 'Win-back after N days without a visit'), ('points_expiring', 'Points expiring in 14 days'), ('birthday', 'Birthday')], max_length=24, verbose_name='trigger')),
                 ('enabled', models.BooleanField(default=False, verbose_name='on')),
                 ('audience_store', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programs.store', verbose_name='store')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=common.models.set_null_in_merchant_schemas, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
                 ('program', models.ForeignKey(blank=True, help_text="Only this programme's cards; empty: every programme's.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programs.loyaltyprogram', verbose_name='programme')),
             ],
             options={

@@ -24,6 +24,8 @@ from common.request_meta import RequestMeta
 from common.urls import absolute_url
 from merchants.models import Merchant
 from merchants.services import MerchantSignup, create_merchant
+from messaging.models import Message, MessageKind, Trigger
+from messaging.services import create_campaign, set_automation
 from programs.models import LoyaltyProgram, Store
 from programs.selectors import store_by_code
 from programs.services import (
@@ -153,6 +155,7 @@ class Command(BaseCommand):
             saved_pins: dict[str, str] = saved.get("pins") or {}
             staff_pins = [_ensure_pin(store, saved_pins.get(store.code)) for store in stores]
             _finish_set_up(slug, stores, programs, staff_pins)
+            _ensure_messages()
 
         _write(
             secrets_file,
@@ -310,6 +313,48 @@ def _finish_set_up(
         meta=RequestMeta.system(),
         scope_store=store,
     )
+
+
+# Lock-screen messages (issue 14): two automations on, in the four languages, and a draft campaign.
+DEMO_AUTOMATIONS = {
+    Trigger.WELCOME: {
+        "en": "Welcome! Your card is ready: every visit brings you closer to a reward.",
+        "fr": "Bienvenue ! Votre carte est prête : chaque visite vous rapproche d'une récompense.",
+        "de": "Willkommen! Ihre Karte ist bereit: Jeder Besuch bringt Sie einer Prämie näher.",
+        "lb": "Wëllkomm! Är Kaart ass prett: all Visite bréngt Iech méi no bei eng Belounung.",
+    },
+    Trigger.REWARD_READY: {
+        "en": "Your reward is ready: show your card at the counter.",
+        "fr": "Votre récompense est prête : montrez votre carte à la caisse.",
+        "de": "Ihre Prämie ist bereit: Zeigen Sie Ihre Karte an der Kasse.",
+        "lb": "Är Belounung ass prett: weist Är Kaart un der Keess.",
+    },
+}
+DEMO_CAMPAIGN = "Double stamps on Saturday"
+DEMO_CAMPAIGN_TEXTS = {
+    "en": {"text": "Double stamps this Saturday, all day!", "detail": "Every stamp counts twice."},
+    "fr": {"text": "Tampons doublés ce samedi, toute la journée !", "detail": ""},
+    "de": {"text": "Doppelte Stempel diesen Samstag, den ganzen Tag!", "detail": ""},
+    "lb": {"text": "Duebel Stempelen dëse Samschdeg, de ganzen Dag!", "detail": ""},
+}
+
+
+def _ensure_messages() -> None:
+    """The automations' words (welcome and reward ready on) and one draft campaign, once: a
+    merchant's later changes to them are kept on the next run."""
+    existing = set(
+        Message.objects.filter(kind=MessageKind.AUTOMATION).values_list("trigger", flat=True)
+    )
+    for trigger, texts in DEMO_AUTOMATIONS.items():
+        if trigger in existing:
+            continue
+        set_automation(
+            trigger=trigger,
+            enabled=True,
+            texts={language: {"text": text} for language, text in texts.items()},
+        )
+    if not Message.objects.filter(kind=MessageKind.CAMPAIGN, name=DEMO_CAMPAIGN).exists():
+        create_campaign(name=DEMO_CAMPAIGN, texts=DEMO_CAMPAIGN_TEXTS)
 
 
 def _new_pin() -> str:
