@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from common.coalescing import queue_task
+from messaging.services import THREAD_PREFIX
+
 logger = logging.getLogger("messaging")
 
 
@@ -18,8 +21,17 @@ def on_card_changed(sender: type, *, card_id: int, reason: str = "", **kwargs: A
 
     try:
         if may_trigger(reason):
-            card_event_task.delay(
-                card_id=card_id, reason=reason, transaction_id=kwargs.get("transaction_id")
+            # Through the broker; without one (development) on a thread of its own, never in
+            # the cashier's request: the delivery talks to APNs and Google.
+            queue_task(
+                card_event_task,
+                kwargs={
+                    "card_id": card_id,
+                    "reason": reason,
+                    "transaction_id": kwargs.get("transaction_id"),
+                },
+                window=0,
+                thread_prefix=THREAD_PREFIX,
             )
     except Exception:
         # A listener never turns a committed operation into an error.

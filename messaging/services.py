@@ -23,6 +23,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.coalescing import queue_task
 from messaging import rules
 from messaging.models import (
     AUDIENCES_WITH_DAYS,
@@ -44,6 +45,9 @@ from programs.models import LoyaltyProgram, Store
 from wallets.messages import MessageOutcome, PassMessage, post_messages, wallet_reach
 
 logger = logging.getLogger("messaging")
+
+# Background threads (no broker) carry this prefix: tests and callers can wait for them.
+THREAD_PREFIX = "messages-"
 
 FANOUT_CHUNK = 2000  # delivery rows written per statement
 DELIVERY_BATCH = 500  # deliveries per task: one APNs connection, Google paced request by request
@@ -138,8 +142,15 @@ def _queue_start(message: Message) -> None:
     # that long in the broker risks redelivery, and the sweep also starts any campaign whose task
     # was lost. Starting is safe twice, and does nothing before the campaign is due.
     if countdown <= 3600:
+        # Without a broker (development) on a thread of its own: the fan-out talks to APNs and
+        # Google, and the merchant's "Send now" should not wait for it.
         transaction.on_commit(
-            lambda: start_campaign_task.apply_async(kwargs={"message_id": pk}, countdown=countdown)
+            lambda: queue_task(
+                start_campaign_task,
+                kwargs={"message_id": pk},
+                window=countdown,
+                thread_prefix=THREAD_PREFIX,
+            )
         )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 from django.utils import timezone
@@ -51,3 +53,15 @@ def on_google_record(card: LoyaltyCard, object_id: str) -> None:
 
 def days_ago(days: float) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days)
+
+
+def settle_all(timeout: float = 30) -> None:
+    """Wait for the background threads (no broker) of the messages and the wallets: a campaign's
+    fan-out, an automation's delivery, the wallets' updates."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = [t for t in threading.enumerate() if t.name.startswith(("messages-", "wallet-"))]
+        if not busy:
+            return
+        for thread in busy:
+            thread.join(max(0.0, deadline - time.monotonic()))

@@ -20,6 +20,7 @@ from messaging.tasks import card_event_task
 from programs.models import LoyaltyProgram
 from tests.cards.helpers import points, stamp
 from tests.conftest import Loyalty, client_for
+from tests.messaging.helpers import settle_all
 
 TEXTS = {"en": {"text": "Hello from the coffee shop"}, "fr": {"text": "Bonjour du café"}}
 
@@ -50,6 +51,7 @@ def _enrol(loyalty: Loyalty, email: str, *, locale: str, consent: bool, store: s
 
 
 def _deliveries(loyalty: Loyalty, message_id: int) -> list[Delivery]:
+    settle_all()  # without a broker the automations run on threads of their own
     with schema_context(loyalty.merchant.schema_name):
         return list(Delivery.objects.filter(message_id=message_id).order_by("pk"))
 

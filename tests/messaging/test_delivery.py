@@ -22,10 +22,9 @@ from messaging.services import create_campaign, deliver, schedule_campaign
 from messaging.tasks import sweep_messages_task
 from programs.models import Store
 from tests.conftest import Loyalty
-from tests.messaging.helpers import enrol, on_apple, set_state
+from tests.messaging.helpers import enrol, on_apple, set_state, settle_all
 from tests.wallets.apns_standin import ApnsStandIn
 from tests.wallets.google_standin import GoogleStandIn
-from tests.wallets.helpers import settle
 from wallets.models import WalletPass
 
 pytestmark = pytest.mark.usefixtures("committed_db")
@@ -42,7 +41,7 @@ def shop(committed_loyalty: Loyalty, apns_on: ApnsStandIn, google_wallet: Google
 
 
 def _google_ids(loyalty: Loyalty, cards: list[LoyaltyCard]) -> dict[int, str]:
-    settle()  # the enrolments' Google objects are inserted on background threads
+    settle_all()  # the enrolments' Google objects are inserted on background threads
     with schema_context(loyalty.merchant.schema_name):
         ids = dict(
             WalletPass.objects.filter(card__in=cards).values_list("card_id", "google_object_id")
@@ -71,7 +70,7 @@ def _draft(loyalty: Loyalty, **kwargs: Any) -> Message:
 def _send(loyalty: Loyalty, message: Message) -> None:
     with schema_context(loyalty.merchant.schema_name):
         schedule_campaign(message=message)
-    settle()
+    settle_all()
 
 
 def _enrol_until_holdout(
@@ -279,7 +278,7 @@ def test_quiet_hours_hold_the_send_until_they_end(
         assert all(row.waited for row in held)
         message.refresh_from_db()
         assert message.status == "sent"
-    settle()
+    settle_all()
     by_card = {card.pk: token for card, token in zip(cards, tokens, strict=True)}
     assert _pushed_tokens(apns_on) == {by_card[card_id] for card_id in waited}
 
