@@ -28,9 +28,9 @@ from messaging.selectors import audience_cards
 from messaging.services import (
     DELIVERY_BATCH,
     FANOUT_CHUNK,
-    _batches,
     add_automation_deliveries,
     enabled_automation,
+    in_batches,
 )
 from wallets.models import AppleRegistration, WalletPass
 
@@ -335,4 +335,4 @@ def daily_automations(*, now: dt.datetime | None = None) -> list[list[int]]:
             continue
         for chunk in _chunks(_rows_for(message, now=now), FANOUT_CHUNK):
             pending += add_automation_deliveries(message=message, cards=chunk)
-    return _batches(pending, DELIVERY_BATCH)
+    return in_batches(pending, DELIVERY_BATCH)

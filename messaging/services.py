@@ -242,13 +242,13 @@ def start_campaign(*, message_id: int, now: dt.datetime | None = None) -> list[l
     if chunk:
         Delivery.objects.bulk_create(_delivery_rows(message, chunk), ignore_conflicts=True)
     pending = Delivery.objects.filter(message=message, status=DeliveryStatus.PENDING)
-    batches = _batches(pending.order_by("pk").values_list("pk", flat=True))
+    batches = in_batches(pending.order_by("pk").values_list("pk", flat=True))
     if not batches:
         finish_if_done(message_id=message.pk)
     return batches
 
 
-def _batches(ids: Iterable[int], size: int = DELIVERY_BATCH) -> list[list[int]]:
+def in_batches(ids: Iterable[int], size: int = DELIVERY_BATCH) -> list[list[int]]:
     batches: list[list[int]] = []
     batch: list[int] = []
     for pk in ids:
@@ -541,7 +541,7 @@ def due_work(*, now: dt.datetime | None = None) -> tuple[list[int], list[list[in
         Q(status=DeliveryStatus.WAITING, not_before__lte=now)
         | Q(status=DeliveryStatus.SENDING, sent_at__lt=now - STALE_SENDING)
     ).order_by("pk")
-    return campaigns, _batches(due.values_list("pk", flat=True))
+    return campaigns, in_batches(due.values_list("pk", flat=True))
 
 
 # --- Settings

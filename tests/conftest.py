@@ -10,6 +10,7 @@ Two modes:
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -141,6 +142,26 @@ def client_for(merchant: Merchant | None, **kwargs: object) -> Client:
     return Client(HTTP_HOST=host, **kwargs)
 
 
+# Work that runs on threads of its own without a broker (common.coalescing.queue_task): a wallet
+# update, a campaign's fan-out (an API test may send one), an automation's delivery.
+BACKGROUND_THREAD_PREFIXES = ("wallet-", "messages-")
+
+
+def _settle_background_work(timeout: float = 30) -> None:
+    """Let those threads finish before their merchant's schema is dropped under them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = [
+            thread
+            for thread in threading.enumerate()
+            if thread.name.startswith(BACKGROUND_THREAD_PREFIXES)
+        ]
+        if not busy:
+            return
+        for thread in busy:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
 @pytest.fixture
 def committed_db(django_db_setup: None, django_db_blocker: pytest.FixtureDef) -> Iterator[None]:
     """Real commits; merchants created during the test are dropped with their schemas after it."""
@@ -152,6 +173,7 @@ def committed_db(django_db_setup: None, django_db_blocker: pytest.FixtureDef) ->
         connection.set_schema_to_public()
         before = set(Merchant.objects.values_list("pk", flat=True))
         yield
+        _settle_background_work()
         connection.set_schema_to_public()
         for merchant in Merchant.objects.exclude(pk__in=before):
             purge_merchant(merchant=merchant)

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.messaging.helpers import settle_all
 from tests.wallets.apns_standin import ApnsStandIn, make_server_tls
 from tests.wallets.conftest import (  # noqa: F401 (fixtures)
     AppleChain,
@@ -49,11 +48,3 @@ def apns_on(
     settings.APNS_TIMEOUT_SECONDS = 2
     apns_standin.reset()
     return apns_standin
-
-
-@pytest.fixture
-def committed_db(committed_db: None) -> Iterator[None]:
-    """Real commits, and the background threads (no broker) a test started are done before its
-    merchant's schema is dropped."""
-    yield
-    settle_all()

@@ -182,7 +182,12 @@ class AppleRegistrationApi(AppleWebServiceApi):
         operation_id="apple_device_unregister",
         tags=[TAG],
         parameters=[_AUTHORIZATION],
-        responses={200: _OK, **error_responses(429), 401: _NOT_AUTHORIZED, 404: _NOT_FOUND},
+        responses={
+            200: _OK,
+            **error_responses(400, 429),
+            401: _NOT_AUTHORIZED,
+            404: _NOT_FOUND,
+        },
         summary="Stop a device's update pushes for a pass",
         description="200 also when the device was not registered: the pass is not on it either.",
     )
@@ -213,7 +218,8 @@ class AppleUpdatedPassesApi(AppleWebServiceApi):
         responses={
             200: SerialNumbersOutput,
             204: OpenApiResponse(description="No pass changed since the tag"),
-            **error_responses(429),
+            # 400: an address with a NUL character (common.middleware), as on every endpoint.
+            **error_responses(400, 429),
             404: _NOT_FOUND,
         },
         summary="The device's passes that changed since a tag",
@@ -259,7 +265,7 @@ class AppleLatestPassApi(AppleWebServiceApi):
                 OpenApiTypes.BINARY, description="The signed pass, with `Last-Modified`"
             ),
             304: OpenApiResponse(description="The device's pass is the latest"),
-            **error_responses(429),
+            **error_responses(400, 429),
             401: _NOT_AUTHORIZED,
             404: _NOT_FOUND,
             503: OpenApiResponse(
