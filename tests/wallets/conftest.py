@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.wallets.apns_standin import ApnsStandIn, make_server_tls
 from tests.wallets.google_standin import GoogleStandIn, service_account_info, service_account_key
+from wallets.apple import apns
 from wallets.apple.dev_certs import CertChain, make_chain
 from wallets.google import client as google_client
 
@@ -84,3 +86,40 @@ def google_wallet(
     settings.GOOGLE_WALLET_MAX_RPS = 0
     settings.GOOGLE_WALLET_COALESCE_SECONDS = 0.2
     return standin
+
+
+# --- APNs
+
+
+@pytest.fixture(scope="session")
+def apns_standin(
+    apple_chain: AppleChain,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ApnsStandIn]:
+    """The local APNs stand-in (HTTP/2, TLS), trusting the certificates the tests' root
+    issued, as APNs trusts Apple's."""
+    tls = make_server_tls(tmp_path_factory.mktemp("apns"))
+    server = ApnsStandIn(
+        tls=tls,
+        client_ca_files=[
+            apple_chain.files["ROOT_CERT_FILE"],
+            apple_chain.files["APPLE_WWDR_CERT_FILE"],
+        ],
+    ).start()
+    yield server
+    apns.close()
+    server.stop()
+
+
+@pytest.fixture
+def apns_on(
+    settings: Any,
+    apple_wallet: AppleChain,
+    apns_standin: ApnsStandIn,
+) -> ApnsStandIn:
+    """Apple Wallet on, pushing to the stand-in (emptied first)."""
+    settings.APNS_URL = apns_standin.url
+    settings.APNS_CA_FILE = str(apns_standin.tls.ca_file)
+    settings.APNS_TIMEOUT_SECONDS = 2
+    apns_standin.reset()
+    return apns_standin

@@ -10,7 +10,6 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,10 +21,9 @@ from cards.models import LoyaltyCard
 from programs.models import LoyaltyProgram
 from tests.cards.helpers import new_card, stamp
 from tests.conftest import Loyalty, client_for
-from tests.wallets.apns_standin import GONE, OK, UNAVAILABLE, ApnsStandIn, make_server_tls
+from tests.wallets.apns_standin import GONE, OK, UNAVAILABLE, ApnsStandIn
 from tests.wallets.conftest import PASS_TYPE_ID, AppleChain, GoogleAccountFiles
 from tests.wallets.google_standin import GoogleStandIn, Received
-from wallets.apple import apns
 from wallets.google import client as google_client
 from wallets.google.sync import sync_cards
 from wallets.messages import (
@@ -46,23 +44,6 @@ TOKEN_B = "b2" * 32
 TOKEN_C = "c3" * 32
 TOKEN_D = "d4" * 32
 STRING_ENTRY = re.compile(r'^"((?:\\.|[^"\\])*)" = "((?:\\.|[^"\\])*)";$')
-
-
-@pytest.fixture(scope="module")
-def apns_standin(
-    apple_chain: AppleChain, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ApnsStandIn]:
-    tls = make_server_tls(tmp_path_factory.mktemp("apns"))
-    server = ApnsStandIn(
-        tls=tls,
-        client_ca_files=[
-            apple_chain.files["ROOT_CERT_FILE"],
-            apple_chain.files["APPLE_WWDR_CERT_FILE"],
-        ],
-    ).start()
-    yield server
-    apns.close()
-    server.stop()
 
 
 @pytest.fixture
