@@ -23,7 +23,7 @@ from messaging.models import (
     SkipReason,
     WalletResult,
 )
-from wallets.models import AppleRegistration, WalletPass
+from wallets.messages import on_apple, on_google
 
 POINTS_EXPIRING_WITHIN = dt.timedelta(days=14)
 
@@ -93,23 +93,40 @@ def message_cards(message: Message, *, now: dt.datetime | None = None) -> QueryS
     )
 
 
-def _has_apple() -> Exists:
-    return Exists(AppleRegistration.objects.filter(wallet_pass__card_id=OuterRef("pk")))
-
-
-def _has_google() -> Exists:
-    return Exists(WalletPass.objects.filter(card_id=OuterRef("pk")).exclude(google_object_id=""))
+def _spending(*, since: dt.datetime) -> QuerySet[Delivery]:
+    """The deliveries that count in the budget since that moment (sent, or being sent)."""
+    return Delivery.objects.filter(status__in=SPENDING_STATUSES, sent_at__gt=since)
 
 
 def spent_budget_customers(*, now: dt.datetime, weekly_cap: int) -> QuerySet[Delivery]:
-    """Customer ids that have had their week's messages."""
+    """Customer ids that have had their week's messages (the preview's estimate)."""
     return (
-        Delivery.objects.filter(status__in=SPENDING_STATUSES, sent_at__gt=now - rules.WEEK)
+        _spending(since=now - rules.WEEK)
         .values("customer_id")
         .annotate(sent=Count("pk"))
         .filter(sent__gte=weekly_cap)
         .values("customer_id")
     )
+
+
+def spent_counts(
+    *, customer_ids: set[int], card_ids: set[int], now: dt.datetime
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Messages each customer had in the last week, and each card's pass in the last day (read
+    under the customers' budget locks by ``services.deliver``)."""
+    week = dict(
+        _spending(since=now - rules.WEEK)
+        .filter(customer_id__in=customer_ids)
+        .values_list("customer_id")
+        .annotate(count=Count("pk"))
+    )
+    day = dict(
+        _spending(since=now - rules.DAY)
+        .filter(card_id__in=card_ids)
+        .values_list("card_id")
+        .annotate(count=Count("pk"))
+    )
+    return week, day
 
 
 @dataclass(frozen=True)
@@ -145,7 +162,7 @@ def preview(
     config = messaging_settings()
     cards = audience_cards(
         audience=audience, store_id=store_id, days=days, program_id=program_id, now=now
-    ).annotate(has_apple=_has_apple(), has_google=_has_google())
+    ).annotate(has_apple=on_apple(), has_google=on_google())
     no_pass = Q(has_apple=False, has_google=False)
     no_consent = Q(customer__marketing_consent=False) if marketing else Q(pk__in=[])
     spent = Q(customer_id__in=spent_budget_customers(now=at, weekly_cap=config.weekly_cap))

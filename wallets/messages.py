@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from cards.models import LoyaltyCard
@@ -113,17 +113,28 @@ def wallet_reach(card_ids: Sequence[int]) -> dict[int, Reach]:
     return reach
 
 
+def on_apple() -> Exists | Value:
+    """For a card queryset's annotation: whether a message can reach the card on Apple Wallet
+    (configured, and some device registered its pass). ``wallet_reach`` per card, in SQL."""
+    if not apple_configured():
+        return Value(False, output_field=BooleanField())
+    return Exists(AppleRegistration.objects.filter(wallet_pass__card_id=OuterRef("pk")))
+
+
+def on_google() -> Exists | Value:
+    """The same for Google Wallet (configured, and Google has the card's object)."""
+    if not google_configured():
+        return Value(False, output_field=BooleanField())
+    return Exists(WalletPass.objects.filter(card_id=OuterRef("pk")).exclude(google_object_id=""))
+
+
 def reach_counts(card_ids: QuerySet[Any] | Iterable[int]) -> dict[str, int]:
     """How many of the cards (a queryset of cards or of card ids, or ids) each wallet reaches,
     in one query (a campaign's preview of 50,000 cards): ``{"cards", "apple", "google", "both",
     "none"}``; "apple" and "google" each include "both"."""
-    on_apple = Exists(AppleRegistration.objects.filter(wallet_pass__card_id=OuterRef("pk")))
-    on_google = Exists(
-        WalletPass.objects.filter(card_id=OuterRef("pk")).exclude(google_object_id="")
-    )
     totals = (
         LoyaltyCard.objects.filter(pk__in=card_ids)
-        .annotate(on_apple=on_apple, on_google=on_google)
+        .annotate(on_apple=on_apple(), on_google=on_google())
         .aggregate(
             cards=Count("pk"),
             apple=Count("pk", filter=Q(on_apple=True)),
@@ -131,10 +142,6 @@ def reach_counts(card_ids: QuerySet[Any] | Iterable[int]) -> dict[str, int]:
             both=Count("pk", filter=Q(on_apple=True, on_google=True)),
         )
     )
-    if not apple_configured():
-        totals["apple"] = totals["both"] = 0
-    if not google_configured():
-        totals["google"] = totals["both"] = 0
     reached = totals["apple"] + totals["google"] - totals["both"]
     return {**totals, "none": totals["cards"] - reached}
 

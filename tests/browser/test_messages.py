@@ -5,6 +5,7 @@ admin's Content-Security-Policy (a violation fails the test, see conftest)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -13,6 +14,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.conftest import PASSWORD, Loyalty
 from tests.messaging.helpers import enrol, on_apple, on_google_record
+from tests.wallets.helpers import switch_wallets_on
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 
@@ -21,7 +23,10 @@ def test_the_composer_counts_the_line_and_previews_the_audience(
     browser_factory: Callable[..., Browser],
     live_server_url: str,
     committed_loyalty: Loyalty,
+    settings: Any,
 ) -> None:
+    # The preview counts a wallet's passes only while that wallet is on, as the delivery does.
+    switch_wallets_on(settings)
     with schema_context(committed_loyalty.merchant.schema_name):
         for n in range(3):
             on_apple(enrol(email=f"main{n}@example.com"))
