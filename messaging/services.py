@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,6 @@ from messaging import rules
 from messaging.models import (
     AUDIENCES_WITH_DAYS,
     AUDIENCES_WITH_STORE,
-    SPENDING_STATUSES,
     Audience,
     Delivery,
     DeliveryStatus,
@@ -40,7 +39,7 @@ from messaging.models import (
     Trigger,
     WalletResult,
 )
-from messaging.selectors import message_cards, messaging_settings
+from messaging.selectors import message_cards, messaging_settings, spent_counts
 from programs.models import LoyaltyProgram, Store
 from wallets.messages import MessageOutcome, PassMessage, post_messages, wallet_reach
 
@@ -354,23 +353,6 @@ def _lock_budgets(customer_ids: Iterable[int]) -> None:
         )
 
 
-def _sent_counts(
-    *, customer_ids: set[int], card_ids: set[int], now: dt.datetime
-) -> tuple[dict[int, int], dict[int, int]]:
-    sent = Delivery.objects.filter(status__in=SPENDING_STATUSES)
-    week = dict(
-        sent.filter(customer_id__in=customer_ids, sent_at__gt=now - rules.WEEK)
-        .values_list("customer_id")
-        .annotate(count=Count("pk"))
-    )
-    day = dict(
-        sent.filter(card_id__in=card_ids, sent_at__gt=now - rules.DAY)
-        .values_list("card_id")
-        .annotate(count=Count("pk"))
-    )
-    return week, day
-
-
 def _claim(delivery_ids: Sequence[int], now: dt.datetime, report: DeliveryReport) -> list[Delivery]:
     """Decide each delivery under its customer's budget lock; return the claimed ones."""
     config = messaging_settings()
@@ -398,7 +380,7 @@ def _claim(delivery_ids: Sequence[int], now: dt.datetime, report: DeliveryReport
         deliveries = [d for d in deliveries if d.status != DeliveryStatus.SENDING]
         reach = wallet_reach([delivery.card_id for delivery in deliveries])
         _lock_budgets(delivery.customer_id for delivery in deliveries)
-        week, day = _sent_counts(
+        week, day = spent_counts(
             customer_ids={delivery.customer_id for delivery in deliveries},
             card_ids={delivery.card_id for delivery in deliveries},
             now=now,

@@ -147,7 +147,7 @@ def client_for(merchant: Merchant | None, **kwargs: object) -> Client:
 BACKGROUND_THREAD_PREFIXES = ("wallet-", "messages-")
 
 
-def _settle_background_work(timeout: float = 30) -> None:
+def settle_background_work(timeout: float = 30) -> None:
     """Let those threads finish before their merchant's schema is dropped under them."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -173,7 +173,7 @@ def committed_db(django_db_setup: None, django_db_blocker: pytest.FixtureDef) ->
         connection.set_schema_to_public()
         before = set(Merchant.objects.values_list("pk", flat=True))
         yield
-        _settle_background_work()
+        settle_background_work()
         connection.set_schema_to_public()
         for merchant in Merchant.objects.exclude(pk__in=before):
             purge_merchant(merchant=merchant)

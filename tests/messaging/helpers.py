@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from typing import Any
 
 from django.utils import timezone
 
 from cards.models import LoyaltyCard
 from cards.services import enroll_customer
+from tests.conftest import settle_background_work
 from wallets.models import AppleRegistration, WalletPass
 
 
@@ -55,13 +54,7 @@ def days_ago(days: float) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days)
 
 
-def settle_all(timeout: float = 30) -> None:
+def settle_all() -> None:
     """Wait for the background threads (no broker) of the messages and the wallets: a campaign's
     fan-out, an automation's delivery, the wallets' updates."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        busy = [t for t in threading.enumerate() if t.name.startswith(("messages-", "wallet-"))]
-        if not busy:
-            return
-        for thread in busy:
-            thread.join(max(0.0, deadline - time.monotonic()))
+    settle_background_work()
